@@ -1,0 +1,416 @@
+// Package engine stores diskcached's keyspace in a bbolt file.
+//
+// Writes go through one committer goroutine: requests queued by every
+// connection are run in arrival order inside one bbolt write transaction,
+// committed once, and only then acknowledged (group commit). Reads run in
+// bbolt read transactions on the latest committed state and never write.
+//
+// A request's own error (a wrong type, a bad number) is its result, not the
+// batch's: writes it made before failing stay, as in Redis, which never rolls
+// back. Only an I/O error fails a whole batch.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Fsync says when committed batches reach stable storage.
+type Fsync int32
+
+// Durability modes, named after Redis's appendfsync.
+const (
+	FsyncAlways   Fsync = iota // every batch is fsynced before its writes are acknowledged
+	FsyncEverySec              // a ticker syncs once a second; a crash of the machine loses ≤ 1 s
+	FsyncNo                    // sync only at shutdown (and SAVE)
+)
+
+// String returns the appendfsync spelling.
+func (f Fsync) String() string {
+	switch f {
+	case FsyncAlways:
+		return "always"
+	case FsyncNo:
+		return "no"
+	}
+	return "everysec"
+}
+
+// ParseFsync parses an appendfsync value.
+func ParseFsync(s string) (Fsync, bool) {
+	switch s {
+	case "always":
+		return FsyncAlways, true
+	case "everysec":
+		return FsyncEverySec, true
+	case "no":
+		return FsyncNo, true
+	}
+	return 0, false
+}
+
+// Options configure Open.
+type Options struct {
+	Dir            string        // data directory (created if missing)
+	Fsync          Fsync         // durability mode
+	Databases      int           // number of logical databases (default 16)
+	ExpireInterval time.Duration // active expiry period (default 100 ms)
+	GCInterval     time.Duration // reclaim period for dropped collections (default 100 ms)
+	MaxBatch       int           // most requests in one commit (default 4096)
+	Logger         zerolog.Logger
+}
+
+// FileName is the bbolt file inside the data directory.
+const FileName = "diskcached.db"
+
+// ErrLocked is returned by Open when another process holds the data file.
+var ErrLocked = errors.New("data directory is in use by another diskcached process")
+
+// ErrClosed is returned for requests made after Close.
+var ErrClosed = errors.New("engine: closed")
+
+// DB is an open store.
+type DB struct {
+	bolt  *bolt.DB
+	opts  Options
+	log   zerolog.Logger
+	fsync atomic.Int32
+
+	reqs    chan *request
+	closing chan struct{}
+	closed  atomic.Bool
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+	closeMu sync.RWMutex // held shared by Update callers, exclusively by Close
+
+	nextVersion uint64 // owned by the committer
+	nextNS      uint32 // owned by the committer
+
+	stats          Stats
+	hooks          Hooks
+	noActiveExpire atomic.Bool
+	lastErr        atomic.Value // string: last background/commit error
+}
+
+// Hooks let upper layers observe engine events. Set them before serving;
+// they run on the goroutine that caused the event, inside its transaction.
+type Hooks struct {
+	// Expired is called for each key removed because its time passed.
+	Expired func(tx *Tx, db int, key []byte)
+	// Modified is called for every write to a key (Put, Delete, expiry,
+	// Modified), and with key == nil when a whole db changes (FLUSHDB,
+	// SWAPDB). WATCH is built on it.
+	Modified func(db int, key []byte)
+}
+
+// Stats are process-lifetime counters (reset by ResetStats).
+type Stats struct {
+	ExpiredKeys   atomic.Int64
+	Commits       atomic.Int64
+	CommitNanos   atomic.Int64
+	BatchedWrites atomic.Int64
+	Syncs         atomic.Int64
+	GCReclaimed   atomic.Int64
+}
+
+type request struct {
+	fn   func(*Tx) error
+	err  error
+	done chan struct{}
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{done: make(chan struct{}, 1)} }}
+
+// Open opens (creating if needed) the store in opts.Dir.
+func Open(opts Options) (*DB, error) {
+	if opts.Databases <= 0 {
+		opts.Databases = 16
+	}
+	if opts.ExpireInterval <= 0 {
+		opts.ExpireInterval = 100 * time.Millisecond
+	}
+	if opts.GCInterval <= 0 {
+		opts.GCInterval = 100 * time.Millisecond
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 4096
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(opts.Dir, FileName)
+	if err := checkUncleanStart(opts, path); err != nil {
+		return nil, err
+	}
+	bdb, err := bolt.Open(path, 0o644, &bolt.Options{
+		Timeout:         500 * time.Millisecond,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 1 << 30,
+	})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%s: %w", opts.Dir, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{
+		bolt:    bdb,
+		opts:    opts,
+		log:     opts.Logger,
+		reqs:    make(chan *request, 8192),
+		closing: make(chan struct{}),
+	}
+	db.SetFsync(opts.Fsync)
+	if err := db.init(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	if err := writeRunningMarker(opts.Dir); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	db.cancel = cancel
+	db.wg.Add(4)
+	go db.commitLoop()
+	go db.syncLoop(ctx)
+	go db.expireLoop(ctx)
+	go db.gcLoop(ctx)
+	return db, nil
+}
+
+// init creates the buckets and loads the allocation counters.
+func (db *DB) init() error {
+	return db.bolt.Update(func(btx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketData, bucketExpire, bucketEvict, bucketGC, bucketSys} {
+			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		sys := btx.Bucket(bucketSys)
+		db.nextVersion = u64(sys.Get(sysNextVersion))
+		if db.nextVersion == 0 {
+			db.nextVersion = 1
+		}
+		db.nextNS = uint32(u64(sys.Get(sysNextNS)))
+		if db.nextNS == 0 {
+			// Namespaces 0..Databases-1 start as the identity mapping.
+			db.nextNS = uint32(maxDatabases)
+		}
+		return nil
+	})
+}
+
+// SetHooks installs event hooks. Call before serving traffic.
+func (db *DB) SetHooks(h Hooks) { db.hooks = h }
+
+// Databases is the number of logical databases.
+func (db *DB) Databases() int { return db.opts.Databases }
+
+// Fsync returns the current durability mode.
+func (db *DB) Fsync() Fsync { return Fsync(db.fsync.Load()) }
+
+// SetFsync changes the durability mode; it applies from the next commit.
+func (db *DB) SetFsync(f Fsync) {
+	db.fsync.Store(int32(f))
+	// bbolt reads NoSync at commit time on the committer goroutine; the
+	// committer copies it from db.fsync before each commit.
+}
+
+// Stats returns the live counters.
+func (db *DB) Stats() *Stats { return &db.stats }
+
+// Path is the bbolt file's path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// View runs fn in a read transaction on the latest committed state.
+func (db *DB) View(fn func(*Tx) error) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	return db.bolt.View(func(btx *bolt.Tx) error {
+		tx := getTx(db, btx, false)
+		err := fn(tx)
+		putTx(tx)
+		return err
+	})
+}
+
+// Update queues fn to run in the committer's write transaction and waits
+// until the batch holding it has committed (and, under FsyncAlways, reached
+// the disk). fn's own error is returned without failing the batch; writes fn
+// made before returning it stay. fn must not call View or Update.
+func (db *DB) Update(fn func(*Tx) error) error {
+	db.closeMu.RLock()
+	if db.closed.Load() {
+		db.closeMu.RUnlock()
+		return ErrClosed
+	}
+	r := requestPool.Get().(*request)
+	r.fn, r.err = fn, nil
+	db.reqs <- r
+	db.closeMu.RUnlock()
+	<-r.done
+	err := r.err
+	r.fn, r.err = nil, nil
+	requestPool.Put(r)
+	return err
+}
+
+// commitLoop is the single writer: it drains queued requests into batches.
+func (db *DB) commitLoop() {
+	defer db.wg.Done()
+	batch := make([]*request, 0, 256)
+	for {
+		r, ok := <-db.reqs
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < db.opts.MaxBatch {
+			select {
+			case r, ok := <-db.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// commit runs one batch in one bbolt transaction and releases its callers.
+func (db *DB) commit(batch []*request) {
+	start := time.Now()
+	db.bolt.NoSync = db.Fsync() != FsyncAlways
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		tx := getTx(db, btx, true)
+		defer putTx(tx)
+		for _, r := range batch {
+			r.err = tx.run(r.fn)
+		}
+		return tx.finish()
+	})
+	if err != nil {
+		db.log.Error().Err(err).Int("batch", len(batch)).Msg("commit failed")
+		db.lastErr.Store(err.Error())
+		for _, r := range batch {
+			r.err = err
+		}
+	}
+	db.stats.Commits.Add(1)
+	db.stats.BatchedWrites.Add(int64(len(batch)))
+	db.stats.CommitNanos.Add(int64(time.Since(start)))
+	for _, r := range batch {
+		r.done <- struct{}{}
+	}
+}
+
+// PanicError is returned for a request whose function panicked. The panic is
+// logged with its stack; the batch carries on.
+type PanicError struct{ Value any }
+
+func (e *PanicError) Error() string { return fmt.Sprintf("internal error: %v", e.Value) }
+
+// run calls fn, turning a panic into an error so one bad request cannot take
+// the batch (or the server) down.
+func (tx *Tx) run(fn func(*Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			tx.db.log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Msg("request panicked")
+			err = &PanicError{Value: p}
+		}
+	}()
+	return fn(tx)
+}
+
+// Sync forces committed data to stable storage.
+func (db *DB) Sync() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	db.stats.Syncs.Add(1)
+	return db.bolt.Sync()
+}
+
+// syncLoop fsyncs once a second under FsyncEverySec.
+func (db *DB) syncLoop(ctx context.Context) {
+	defer db.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if db.Fsync() == FsyncEverySec {
+				if err := db.bolt.Sync(); err != nil {
+					db.log.Error().Err(err).Msg("periodic fsync failed")
+				} else {
+					db.stats.Syncs.Add(1)
+				}
+			}
+		}
+	}
+}
+
+// Close stops the background loops, commits what is queued, syncs, marks the
+// shutdown clean and closes the file.
+func (db *DB) Close() error {
+	db.closeMu.Lock()
+	if db.closed.Swap(true) {
+		db.closeMu.Unlock()
+		return nil
+	}
+	db.cancel()
+	close(db.reqs)
+	db.closeMu.Unlock()
+	db.wg.Wait()
+	err := db.bolt.Sync()
+	if cerr := db.bolt.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = removeRunningMarker(db.opts.Dir)
+	}
+	return err
+}
+
+// LastError is the text of the last failed commit or background round, or "".
+func (db *DB) LastError() string {
+	s, _ := db.lastErr.Load().(string)
+	return s
+}
+
+// SetActiveExpire turns the active expiry loop on or off (DEBUG
+// SET-ACTIVE-EXPIRE); lazy expiry on access always applies.
+func (db *DB) SetActiveExpire(on bool) { db.noActiveExpire.Store(!on) }
+
+// Snapshot writes a consistent copy of the store to path (via a temporary
+// file and rename) while serving: it reads one snapshot transaction.
+func (db *DB) Snapshot(path string) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	tmp := path + ".tmp"
+	err := db.bolt.View(func(btx *bolt.Tx) error { return btx.CopyFile(tmp, 0o644) })
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}

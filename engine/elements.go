@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Collections keep one data-bucket entry per element under the version in
+// their Meta. The sub-key layout inside a version belongs to the datatypes
+// package (list sequence numbers, hash fields, zset score index…).
+
+// ElemGet returns the element stored under sub, or nil. The slice is valid
+// until the transaction ends.
+func (tx *Tx) ElemGet(version uint64, sub []byte) []byte {
+	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	return tx.data.Get(tx.buf)
+}
+
+// ElemPut stores an element. val is copied.
+func (tx *Tx) ElemPut(version uint64, sub, val []byte) {
+	v := make([]byte, len(val))
+	copy(v, val)
+	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	tx.put(tx.data, tx.buf, v)
+}
+
+// ElemDelete removes an element (absent is fine).
+func (tx *Tx) ElemDelete(version uint64, sub []byte) {
+	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	tx.del(tx.data, tx.buf)
+}
+
+// ElemIter walks the elements of one version in sub-key order. Do not write
+// to the data bucket while iterating (bbolt may skip entries): collect, then
+// write.
+type ElemIter struct {
+	c      *bolt.Cursor
+	prefix [versionLen]byte
+	k, v   []byte
+}
+
+// Elems returns an iterator over version's elements, positioned nowhere:
+// call First, Last, Seek or SeekLE.
+func (tx *Tx) Elems(version uint64) *ElemIter {
+	it := &ElemIter{c: tx.data.Cursor()}
+	binary.BigEndian.PutUint64(it.prefix[:], version)
+	return it
+}
+
+func (it *ElemIter) set(k, v []byte) bool {
+	if k == nil || !bytes.HasPrefix(k, it.prefix[:]) {
+		it.k, it.v = nil, nil
+		return false
+	}
+	it.k, it.v = k, v
+	return true
+}
+
+// First moves to the smallest element.
+func (it *ElemIter) First() bool { return it.set(it.c.Seek(it.prefix[:])) }
+
+// Seek moves to the first element whose sub-key is ≥ sub.
+func (it *ElemIter) Seek(sub []byte) bool {
+	return it.set(it.c.Seek(append(it.prefix[:], sub...)))
+}
+
+// Last moves to the largest element.
+func (it *ElemIter) Last() bool {
+	next := binary.BigEndian.Uint64(it.prefix[:]) + 1
+	var nk [versionLen]byte
+	binary.BigEndian.PutUint64(nk[:], next)
+	k, _ := it.c.Seek(nk[:])
+	if k == nil {
+		return it.set(it.c.Last())
+	}
+	return it.set(it.c.Prev())
+}
+
+// SeekLE moves to the last element whose sub-key is ≤ sub.
+func (it *ElemIter) SeekLE(sub []byte) bool {
+	target := append(it.prefix[:], sub...)
+	k, v := it.c.Seek(target)
+	if k != nil && bytes.Equal(k, target) {
+		return it.set(k, v)
+	}
+	if k == nil {
+		return it.set(it.c.Last())
+	}
+	return it.set(it.c.Prev())
+}
+
+// Next moves forward.
+func (it *ElemIter) Next() bool { return it.set(it.c.Next()) }
+
+// Prev moves backward.
+func (it *ElemIter) Prev() bool { return it.set(it.c.Prev()) }
+
+// Sub is the current element's sub-key (aliases transaction memory).
+func (it *ElemIter) Sub() []byte { return it.k[versionLen:] }
+
+// Value is the current element's value (aliases transaction memory).
+func (it *ElemIter) Value() []byte { return it.v }

@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"time"
+)
+
+// expireBatch bounds the keys one active-expiry transaction removes, so a
+// mass expiry never becomes one huge transaction that stalls writers.
+const expireBatch = 500
+
+// expireLoop removes expired keys from the front of the expire index in
+// bounded batches, Redis-style: it keeps going while a round finds a full
+// batch, then sleeps for the configured interval.
+func (db *DB) expireLoop(ctx context.Context) {
+	defer db.wg.Done()
+	t := time.NewTicker(db.opts.ExpireInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if db.noActiveExpire.Load() {
+			continue
+		}
+		for round := 0; round < 100 && ctx.Err() == nil; round++ {
+			n, err := db.ExpireNow(expireBatch)
+			if err != nil {
+				if err != ErrClosed {
+					db.log.Error().Err(err).Msg("active expiry failed")
+				}
+				break
+			}
+			if n > 0 {
+				db.log.Debug().Int("removed", n).Msg("active expiry round")
+			}
+			if n < expireBatch {
+				break
+			}
+		}
+	}
+}
+
+// ExpireNow removes up to limit keys whose time has passed and returns how
+// many it removed.
+func (db *DB) ExpireNow(limit int) (int, error) {
+	removed := 0
+	err := db.Update(func(tx *Tx) error {
+		removed = tx.expireDue(limit)
+		return nil
+	})
+	return removed, err
+}
+
+// expireDue removes up to limit due keys from the front of the expire index.
+// Index entries whose key no longer carries that time (stale) are dropped.
+func (tx *Tx) expireDue(limit int) int {
+	type due struct{ ek, mk []byte }
+	var todo []due
+	c := tx.expire.Cursor()
+	for k, _ := c.First(); k != nil && len(todo) < limit; k, _ = c.Next() {
+		at, mk := splitExpireKey(k)
+		if at > tx.Now {
+			break
+		}
+		todo = append(todo, due{bytes.Clone(k), bytes.Clone(mk)})
+	}
+	removed := 0
+	for _, d := range todo {
+		at, _ := splitExpireKey(d.ek)
+		raw := tx.meta.Get(d.mk)
+		if raw == nil || metaExpireAt(raw) != at {
+			tx.del(tx.expire, d.ek)
+			continue
+		}
+		ns, _, key := splitMetaKey(d.mk)
+		tx.removeRecord(ns, d.mk, tx.readOld(d.mk))
+		if db, ok := tx.dbOfNS(ns); ok {
+			tx.Modified(db, key)
+			tx.countExpired(db, key)
+		} else {
+			tx.db.stats.ExpiredKeys.Add(1)
+		}
+		removed++
+	}
+	return removed
+}
+
+// dbOfNS maps a namespace back to the db index naming it, if any.
+func (tx *Tx) dbOfNS(ns uint32) (int, bool) {
+	for db := 0; db < tx.db.opts.Databases; db++ {
+		if tx.nsOf(db) == ns {
+			return db, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"time"
+)
+
+// gcBatch bounds the entries one reclaim transaction deletes.
+const gcBatch = 2000
+
+// gcLoop reclaims dropped collections and flushed namespaces in bounded
+// batches, so DEL of a million-element hash or FLUSHALL returns at once and
+// the space is reused by later writes.
+func (db *DB) gcLoop(ctx context.Context) {
+	defer db.wg.Done()
+	t := time.NewTicker(db.opts.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for ctx.Err() == nil {
+			n, err := db.ReclaimNow(gcBatch)
+			if err != nil {
+				if err != ErrClosed {
+					db.log.Error().Err(err).Msg("reclaim failed")
+				}
+				break
+			}
+			if n == 0 {
+				break
+			}
+			db.log.Debug().Int("deleted", n).Msg("reclaim round")
+		}
+	}
+}
+
+// ReclaimNow deletes up to limit entries of dropped collections or flushed
+// namespaces and returns how many it deleted (0 = nothing left to do).
+func (db *DB) ReclaimNow(limit int) (int, error) {
+	n := 0
+	err := db.Update(func(tx *Tx) error {
+		n = tx.reclaim(limit)
+		return nil
+	})
+	if n > 0 {
+		db.stats.GCReclaimed.Add(int64(n))
+	}
+	return n, err
+}
+
+// PendingReclaim reports whether dropped data still waits for the reclaimer.
+func (tx *Tx) PendingReclaim() bool {
+	k, _ := tx.gc.Cursor().First()
+	return k != nil
+}
+
+func (tx *Tx) reclaim(limit int) int {
+	c := tx.gc.Cursor()
+	gk, _ := c.First()
+	if gk == nil {
+		return 0
+	}
+	gk = bytes.Clone(gk)
+	switch {
+	case gk[0] == gcVersion && len(gk) == 1+versionLen:
+		return tx.reclaimVersion(gk, binary.BigEndian.Uint64(gk[1:]), limit)
+	case gk[0] == gcNamespace && len(gk) == 1+nsLen:
+		return tx.reclaimNamespace(gk, binary.BigEndian.Uint32(gk[1:]), limit)
+	}
+	tx.del(tx.gc, gk) // unknown entry: drop it
+	return 1
+}
+
+func (tx *Tx) reclaimVersion(gk []byte, version uint64, limit int) int {
+	var keys [][]byte
+	it := tx.Elems(version)
+	for ok := it.First(); ok && len(keys) < limit; ok = it.Next() {
+		keys = append(keys, bytes.Clone(it.k))
+	}
+	for _, k := range keys {
+		tx.del(tx.data, k)
+	}
+	if len(keys) < limit {
+		tx.del(tx.gc, gk)
+	}
+	return len(keys) + 1
+}
+
+func (tx *Tx) reclaimNamespace(gk []byte, ns uint32, limit int) int {
+	prefix := nsPrefix(ns)
+	var mks [][]byte
+	c := tx.meta.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(mks) < limit; k, _ = c.Next() {
+		mks = append(mks, bytes.Clone(k))
+	}
+	for _, mk := range mks {
+		old := tx.readOld(mk)
+		if old.typ.IsCollection() {
+			tx.dropVersion(old.version)
+		}
+		tx.reindexExpire(mk, old.expireAt, 0)
+		tx.del(tx.meta, mk)
+	}
+	if len(mks) < limit {
+		tx.del(tx.gc, gk)
+		tx.del(tx.sys, sysCountKey(ns))
+		delete(tx.counts, ns)
+	}
+	return len(mks) + 1
+}

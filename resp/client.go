@@ -1,0 +1,143 @@
+package resp
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/diskcached/diskcached/engine"
+)
+
+// Client is one connection's state. Its fields are owned by the
+// connection's goroutine unless marked otherwise.
+type Client struct {
+	srv  *Server
+	ID   int64
+	rc   redcon.Conn
+	nc   net.Conn
+	addr string
+
+	W     Writer // replies being built for the current pipeline
+	db    int
+	ctx   Ctx
+	pipe  []redcon.Command
+	authd bool
+
+	Name, LibName, LibVer string
+	created               time.Time
+	lastActive            atomic.Int64 // unix ns
+	lastCmd               atomic.Value // string
+	NoEvict, NoTouch      bool
+	replyMode             replyMode
+
+	// closed is set when the connection is gone; killed asks the
+	// connection's goroutine to drop it (CLIENT KILL).
+	closed atomic.Bool
+	killed atomic.Bool
+
+	// wmu serialises direct writes to the socket from other goroutines
+	// (pub/sub pushes, MONITOR) with the connection's own flush.
+	wmu sync.Mutex
+
+	multi multiState // MULTI/EXEC state (cmd_txn.go)
+	sub   subState   // pub/sub state (cmd_pubsub.go)
+}
+
+type replyMode uint8
+
+const (
+	replyOn replyMode = iota
+	replyOff
+	replySkip
+)
+
+func newClient(s *Server, rc redcon.Conn) *Client {
+	c := &Client{
+		srv:     s,
+		ID:      s.nextClientID.Add(1),
+		rc:      rc,
+		nc:      rc.NetConn(),
+		addr:    rc.RemoteAddr(),
+		created: time.Now(),
+		authd:   s.cfg.Get("requirepass") == "",
+	}
+	c.lastActive.Store(time.Now().UnixNano())
+	c.lastCmd.Store("NULL")
+	c.W.proto = 2
+	c.ctx = Ctx{S: s, C: c, W: &c.W}
+	return c
+}
+
+// DB is the client's selected database.
+func (c *Client) DB() int { return c.db }
+
+// Proto is the protocol version chosen with HELLO (2 or 3).
+func (c *Client) Proto() int { return c.W.Proto() }
+
+// Addr is the peer address.
+func (c *Client) Addr() string { return c.addr }
+
+// LocalAddr is the server-side address.
+func (c *Client) LocalAddr() string { return c.nc.LocalAddr().String() }
+
+// Created is when the client connected.
+func (c *Client) Created() time.Time { return c.created }
+
+// LastActive is when the client last sent a command.
+func (c *Client) LastActive() time.Time { return time.Unix(0, c.lastActive.Load()) }
+
+// LastCommand is the name of the last command run.
+func (c *Client) LastCommand() string { s, _ := c.lastCmd.Load().(string); return s }
+
+// Kill closes the connection from any goroutine.
+func (c *Client) Kill() {
+	c.killed.Store(true)
+	c.nc.Close()
+}
+
+// WriteAsync writes pre-encoded bytes to the socket from another goroutine
+// (pub/sub, MONITOR). It may block on a slow client; callers bound it.
+func (c *Client) WriteAsync(p []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.nc.Write(p)
+	c.nc.SetWriteDeadline(time.Time{})
+	if err == nil {
+		c.srv.stats.NetOutput.Add(int64(len(p)))
+	}
+	return err
+}
+
+// release frees what the client held when it disconnects.
+func (c *Client) release() {
+	c.releaseMulti()
+	c.releasePubSub()
+}
+
+// Ctx is what a handler gets: the server, the client, where to write the
+// reply and, for data commands, the open engine transaction.
+type Ctx struct {
+	S  *Server
+	C  *Client
+	W  *Writer
+	Tx *engine.Tx // nil for commands without the write/readonly flag
+	// DB is the selected database for this command.
+	DB int
+}
+
+// Hit and Miss count keyspace lookups for INFO.
+func (c *Ctx) Hit()  { c.S.stats.KeyspaceHits.Add(1) }
+func (c *Ctx) Miss() { c.S.stats.KeyspaceMisses.Add(1) }
+
+// Count records a lookup result.
+func (c *Ctx) Count(found bool) {
+	if found {
+		c.Hit()
+	} else {
+		c.Miss()
+	}
+}

@@ -1,0 +1,4 @@
+package resp
+
+// hashCommands returns the hash command group (not yet implemented).
+func hashCommands() []*Command { return nil }

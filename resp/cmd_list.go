@@ -1,0 +1,4 @@
+package resp
+
+// listCommands returns the list command group (not yet implemented).
+func listCommands() []*Command { return nil }

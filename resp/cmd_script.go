@@ -1,0 +1,4 @@
+package resp
+
+// scriptCommands returns the script command group (not yet implemented).
+func scriptCommands() []*Command { return nil }

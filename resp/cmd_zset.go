@@ -1,0 +1,4 @@
+package resp
+
+// zsetCommands returns the zset command group (not yet implemented).
+func zsetCommands() []*Command { return nil }

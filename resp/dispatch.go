@@ -1,0 +1,258 @@
+package resp
+
+import (
+	"runtime/debug"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/diskcached/diskcached/engine"
+)
+
+// A command's trip: redcon hands over the first command of a pipeline; we
+// take the rest of the pipeline too, then for each command: look it up
+// (sub-command included) → arity → auth → RESP2 subscribed-mode → MULTI
+// queue → OOM gate → run. Consecutive commands that need the same kind of
+// transaction share one: a pipeline's reads share one read snapshot, its
+// writes one group-commit request (and so one commit with other clients'
+// writes). Replies are encoded into the connection's buffer and leave only
+// after the writes they report have committed.
+
+type txKind uint8
+
+const (
+	kindNone  txKind = iota // no engine transaction (connection/server commands)
+	kindRead                // read transaction
+	kindWrite               // share of the committer's write transaction
+	kindQueue               // queued by MULTI
+)
+
+func kindOf(cmd *Command) txKind {
+	switch {
+	case cmd.Flags&FlagBlocking != 0:
+		return kindNone // blocking commands manage their own transactions
+	case cmd.Flags&FlagWrite != 0:
+		return kindWrite
+	case cmd.Flags&FlagReadonly != 0:
+		return kindRead
+	}
+	return kindNone
+}
+
+// prepared is a command that passed the gates.
+type prepared struct {
+	cmd  *Command
+	args [][]byte
+}
+
+// handle is redcon's callback for the first command of each pipeline read.
+func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
+	c, ok := rc.Context().(*Client)
+	if !ok {
+		return
+	}
+	s.runMu.RLock()
+	defer s.runMu.RUnlock()
+	if s.stopped {
+		rc.Close()
+		return
+	}
+	bw := redcon.BaseWriter(rc)
+	c.W.b = bw.Buffer()
+	c.pipe = append(c.pipe[:0], first)
+	c.pipe = append(c.pipe, rc.ReadPipeline()...)
+	var in int64
+	for i := range c.pipe {
+		in += int64(len(c.pipe[i].Raw))
+	}
+	s.stats.NetInput.Add(in)
+	c.lastActive.Store(time.Now().UnixNano())
+	c.execPipeline(c.pipe)
+	s.stats.NetOutput.Add(int64(c.W.Len()))
+	bw.SetBuffer(c.W.b)
+	c.W.b = nil
+	clear(c.pipe)
+	if c.killed.Load() {
+		rc.Close()
+	}
+}
+
+// execPipeline runs cmds in order, grouping runs of same-kind commands.
+func (c *Client) execPipeline(cmds []redcon.Command) {
+	group := make([]prepared, 0, len(cmds))
+	for i := 0; i < len(cmds); {
+		if c.killed.Load() || c.closed.Load() {
+			return
+		}
+		args := cmds[i].Args
+		cmd, kind, gateErr := c.classify(args)
+		i++
+		if gateErr != nil {
+			c.reject(cmd, gateErr)
+			continue
+		}
+		switch kind {
+		case kindQueue:
+			c.queueMulti(cmd, args)
+			continue
+		case kindNone:
+			c.call(cmd, args, nil)
+			continue
+		}
+		group = append(group[:0], prepared{cmd, args})
+		for i < len(cmds) {
+			ncmd, nkind, nerr := c.classify(cmds[i].Args)
+			if nerr != nil || nkind != kind {
+				break
+			}
+			group = append(group, prepared{ncmd, cmds[i].Args})
+			i++
+		}
+		if kind == kindWrite {
+			c.runWriteGroup(group)
+		} else {
+			c.runReadGroup(group)
+		}
+	}
+}
+
+// classify resolves a command and applies every gate without side effects.
+func (c *Client) classify(args [][]byte) (*Command, txKind, error) {
+	cmd := c.srv.table.Lookup(args[0])
+	if cmd == nil {
+		return nil, kindNone, errUnknownCommand(args[0], args[1:])
+	}
+	if cmd.Subs != nil {
+		if len(args) < 2 {
+			return cmd, kindNone, errArity(cmd.Name)
+		}
+		sub := lookupSub(cmd, args[1])
+		if sub == nil {
+			return cmd, kindNone, errUnknownSubcommand(args[1], cmd.Name)
+		}
+		cmd = sub
+	}
+	if !cmd.arityOK(len(args)) {
+		return cmd, kindNone, errArity(cmd.Name)
+	}
+	if !c.authd && cmd.Flags&FlagNoAuth == 0 {
+		return cmd, kindNone, ErrNoAuth
+	}
+	if c.inSubscribedMode() && cmd.Flags&FlagSubscribed == 0 {
+		return cmd, kindNone, errPubSubContext(cmd.Name)
+	}
+	if c.inMulti() && cmd.Flags&FlagNoMulti == 0 {
+		return cmd, kindQueue, nil
+	}
+	if cmd.Flags&FlagDenyOOM != 0 && c.srv.overLimit() {
+		return cmd, kindNone, ErrOOM
+	}
+	return cmd, kindOf(cmd), nil
+}
+
+// lookupSub finds a subcommand by name, any case.
+func lookupSub(cmd *Command, name []byte) *Command {
+	if sub, ok := cmd.Subs[string(name)]; ok {
+		return sub
+	}
+	return cmd.Subs[lowerName(name)]
+}
+
+// reject writes a gate's error. Inside MULTI, a command rejected at queue
+// time makes EXEC fail with EXECABORT.
+func (c *Client) reject(cmd *Command, err error) {
+	if cmd != nil {
+		cmd.stats.Rejected.Add(1)
+	}
+	if c.inMulti() && err != ErrNoAuth {
+		c.flagMultiError()
+	}
+	c.srv.stats.ErrorReplies.Add(1)
+	c.W.Error(replyText(err))
+}
+
+func (c *Client) runWriteGroup(group []prepared) {
+	mark := c.W.Len()
+	err := c.srv.db.Update(func(tx *engine.Tx) error {
+		for _, p := range group {
+			c.call(p.cmd, p.args, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		// The batch did not commit: none of these writes happened.
+		c.W.Truncate(mark)
+		for range group {
+			c.W.Error(replyText(err))
+		}
+	}
+}
+
+func (c *Client) runReadGroup(group []prepared) {
+	mark := c.W.Len()
+	err := c.srv.db.View(func(tx *engine.Tx) error {
+		for _, p := range group {
+			c.call(p.cmd, p.args, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		c.W.Truncate(mark)
+		for range group {
+			c.W.Error(replyText(err))
+		}
+	}
+}
+
+// call runs one command that passed the gates, inside tx when it needs one,
+// and accounts for it. A handler's error replaces anything it wrote.
+func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
+	start := time.Now()
+	if tx != nil {
+		tx.Now = start.UnixMilli()
+	}
+	ctx := &c.ctx
+	ctx.Tx, ctx.DB, ctx.W = tx, c.db, &c.W
+	mode := c.replyMode
+	mark := c.W.Len()
+	c.srv.feedMonitor(c, args)
+	err := runHandler(c.srv, cmd, ctx, args)
+	if err != nil {
+		c.W.Truncate(mark)
+		c.W.Error(replyText(err))
+		cmd.stats.Failed.Add(1)
+		c.srv.stats.ErrorReplies.Add(1)
+	}
+	switch mode {
+	case replyOff:
+		c.W.Truncate(mark)
+	case replySkip:
+		c.W.Truncate(mark)
+		c.replyMode = replyOn
+	}
+	ctx.Tx = nil
+	dur := time.Since(start)
+	cmd.stats.Calls.Add(1)
+	cmd.stats.Usec.Add(dur.Microseconds())
+	c.srv.stats.CommandsProcessed.Add(1)
+	c.lastCmd.Store(cmd.Name)
+	c.srv.slowlogAdd(c, args, dur)
+}
+
+// runHandler calls the handler, turning a panic into an error reply: the
+// server never dies of one command.
+func runHandler(s *Server, cmd *Command, ctx *Ctx, args [][]byte) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error().Interface("panic", p).Str("cmd", cmd.Name).Bytes("stack", debug.Stack()).Msg("command panicked")
+			err = ErrInternal
+		}
+	}()
+	return cmd.Run(ctx, args)
+}
+
+// Call runs cmd (already resolved) on behalf of ctx's client inside tx, the
+// way EXEC and scripts do: replies go to w. Gates are the caller's business.
+func (s *Server) Call(ctx *Ctx, cmd *Command, args [][]byte) error {
+	return runHandler(s, cmd, ctx, args)
+}

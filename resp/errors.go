@@ -1,0 +1,169 @@
+package resp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/diskcached/diskcached/datatypes"
+	"github.com/diskcached/diskcached/engine"
+)
+
+// Every error text a client can receive lives in this file, spelled exactly
+// as Redis 7.0 spells it: client libraries dispatch on these strings.
+
+// ReplyError is an error whose text is sent to the client as is.
+type ReplyError string
+
+func (e ReplyError) Error() string { return string(e) }
+
+// Fixed error replies.
+const (
+	ErrSyntax          ReplyError = "ERR syntax error"
+	ErrNotInteger      ReplyError = "ERR value is not an integer or out of range"
+	ErrNotFloat        ReplyError = "ERR value is not a valid float"
+	ErrOverflow        ReplyError = "ERR increment or decrement would overflow"
+	ErrDecrOverflow    ReplyError = "ERR decrement would overflow"
+	ErrIncrNaNInf      ReplyError = "ERR increment would produce NaN or Infinity"
+	ErrNoSuchKey       ReplyError = "ERR no such key"
+	ErrIndexRange      ReplyError = "ERR index out of range"
+	ErrWrongType       ReplyError = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrDBIndex         ReplyError = "ERR DB index is out of range"
+	ErrInvalidDBIndex  ReplyError = "ERR invalid DB index"
+	ErrSameObject      ReplyError = "ERR source and destination objects are the same"
+	ErrNoAuth          ReplyError = "NOAUTH Authentication required."
+	ErrWrongPass       ReplyError = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrAuthNoPass      ReplyError = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	ErrNoProto         ReplyError = "NOPROTO unsupported protocol version"
+	ErrOOM             ReplyError = "OOM command not allowed when used memory > 'maxmemory'."
+	ErrMaxClients      ReplyError = "ERR max number of clients reached"
+	ErrStringTooLong   ReplyError = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrOffsetRange     ReplyError = "ERR offset is out of range"
+	ErrBitOffset       ReplyError = "ERR bit offset is not an integer or out of range"
+	ErrBitValue        ReplyError = "ERR bit is not an integer or out of range"
+	ErrBitOpNot        ReplyError = "ERR BITOP NOT must be called with a single source key."
+	ErrTimeout         ReplyError = "ERR timeout is not a float or out of range"
+	ErrTimeoutNegative ReplyError = "ERR timeout is negative"
+	ErrNoConfigFile    ReplyError = "ERR The server is running without a config file"
+	ErrExpireOptions   ReplyError = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	ErrExpireGTLT      ReplyError = "ERR GT and LT options at the same time are not compatible"
+	ErrCountNegative   ReplyError = "ERR COUNT must be > 0"
+	ErrClientName      ReplyError = "ERR Client names cannot contain spaces, newlines or special characters."
+	ErrNoSuchClient    ReplyError = "ERR No such client"
+	ErrObjectIdleLFU   ReplyError = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrObjectFreqNoLFU ReplyError = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrLoading         ReplyError = "LOADING Redis is loading the dataset in memory"
+	ErrInternal        ReplyError = "ERR internal error"
+	ErrShutdownRefused ReplyError = "ERR Errors trying to SHUTDOWN. Check logs."
+	ErrPubSubContext   ReplyError = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	ErrProtectedMode   ReplyError = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+)
+
+// Protocol errors (the connection is closed after them).
+const (
+	ErrProtoBulkLen      = "ERR Protocol error: invalid bulk length"
+	ErrProtoMultibulkLen = "ERR Protocol error: invalid multibulk length"
+	ErrProtoInlineTooBig = "ERR Protocol error: too big inline request"
+	ErrProtoMultibulkBig = "ERR Protocol error: too big mbulk count string"
+	ErrProtoBulkBig      = "ERR Protocol error: too big bulk count string"
+)
+
+// errUnknownCommand is Redis's text, including the preview of up to the
+// first arguments (each quoted, 128 bytes at most, and a trailing space).
+func errUnknownCommand(name []byte, args [][]byte) ReplyError {
+	var sb strings.Builder
+	sb.WriteString("ERR unknown command '")
+	sb.WriteString(sanitizePreview(name, 128))
+	sb.WriteString("', with args beginning with: ")
+	for i, a := range args {
+		if sb.Len() >= 128 || i >= 127 {
+			break
+		}
+		sb.WriteByte('\'')
+		sb.WriteString(sanitizePreview(a, 128-sb.Len()))
+		sb.WriteString("' ")
+	}
+	return ReplyError(sb.String())
+}
+
+// sanitizePreview cuts s to max bytes and replaces bytes that would break a
+// one-line error reply.
+func sanitizePreview(s []byte, max int) string {
+	if max < 0 {
+		max = 0
+	}
+	if len(s) > max {
+		s = s[:max]
+	}
+	b := []byte(string(s))
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// errArity is the wrong-number-of-arguments text; name is lower-case and
+// uses "container|sub" for subcommands.
+func errArity(name string) ReplyError {
+	return ReplyError("ERR wrong number of arguments for '" + name + "' command")
+}
+
+// errUnknownSubcommand is Redis's text for an unknown subcommand of a
+// container command such as CONFIG or CLIENT.
+func errUnknownSubcommand(sub []byte, container string) ReplyError {
+	return ReplyError(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", sanitizePreview(sub, 128), strings.ToUpper(container)))
+}
+
+// errInvalidExpire is SET's and friends' text for a bad expire time.
+func errInvalidExpire(cmd string) ReplyError {
+	return ReplyError("ERR invalid expire time in '" + cmd + "' command")
+}
+
+// errConfigSetUnknown is CONFIG SET's text for an unknown directive.
+func errConfigSetUnknown(name string) ReplyError {
+	return ReplyError("ERR Unknown option or number of arguments for CONFIG SET - '" + name + "'")
+}
+
+// errConfigSetFailed is CONFIG SET's text for a rejected value.
+func errConfigSetFailed(name, why string) ReplyError {
+	return ReplyError("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + why)
+}
+
+// errPubSubContext is the RESP2 subscribed-mode refusal.
+func errPubSubContext(name string) ReplyError {
+	return ReplyError(fmt.Sprintf(string(ErrPubSubContext), name))
+}
+
+// replyText maps an error returned by a handler (or a lower layer) to the
+// text sent to the client. Unknown errors become "ERR <text>".
+func replyText(err error) string {
+	var re ReplyError
+	if errors.As(err, &re) {
+		return string(re)
+	}
+	switch {
+	case errors.Is(err, engine.ErrWrongType):
+		return string(ErrWrongType)
+	case errors.Is(err, datatypes.ErrNotInteger):
+		return string(ErrNotInteger)
+	case errors.Is(err, datatypes.ErrNotFloat):
+		return string(ErrNotFloat)
+	case errors.Is(err, datatypes.ErrOverflow):
+		return string(ErrOverflow)
+	case errors.Is(err, datatypes.ErrNaNInf):
+		return string(ErrIncrNaNInf)
+	case errors.Is(err, datatypes.ErrTooLarge):
+		return string(ErrStringTooLong)
+	case errors.Is(err, datatypes.ErrNoSuchKey):
+		return string(ErrNoSuchKey)
+	case errors.Is(err, datatypes.ErrIndexRange):
+		return string(ErrIndexRange)
+	}
+	var pe *engine.PanicError
+	if errors.As(err, &pe) {
+		return string(ErrInternal)
+	}
+	return "ERR " + err.Error()
+}
