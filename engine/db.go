@@ -192,12 +192,12 @@ func Open(opts Options) (*DB, error) {
 // init creates the buckets and loads the allocation counters.
 func (db *DB) init() error {
 	return db.bolt.Update(func(btx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketData, bucketExpire, bucketEvict, bucketGC, bucketSys} {
+		for _, name := range bucketNames {
 			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
-		sys := btx.Bucket(bucketSys)
+		sys := btx.Bucket(bucketNames[bSys])
 		db.nextVersion = u64(sys.Get(sysNextVersion))
 		if db.nextVersion == 0 {
 			db.nextVersion = 1

@@ -3,8 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Collections keep one data-bucket entry per element under the version in
@@ -15,7 +13,7 @@ import (
 // until the transaction ends.
 func (tx *Tx) ElemGet(version uint64, sub []byte) []byte {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	return tx.data.Get(tx.buf)
+	return tx.get(bData, tx.buf)
 }
 
 // ElemPut stores an element. val is copied.
@@ -23,20 +21,20 @@ func (tx *Tx) ElemPut(version uint64, sub, val []byte) {
 	v := make([]byte, len(val))
 	copy(v, val)
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.put(tx.data, tx.buf, v)
+	tx.put(bData, tx.buf, v)
 }
 
 // ElemDelete removes an element (absent is fine).
 func (tx *Tx) ElemDelete(version uint64, sub []byte) {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.del(tx.data, tx.buf)
+	tx.del(bData, tx.buf)
 }
 
 // ElemIter walks the elements of one version in sub-key order. Do not write
 // to the data bucket while iterating (bbolt may skip entries): collect, then
 // write.
 type ElemIter struct {
-	c      *bolt.Cursor
+	c      cursor
 	prefix [versionLen]byte
 	k, v   []byte
 }
@@ -44,7 +42,7 @@ type ElemIter struct {
 // Elems returns an iterator over version's elements, positioned nowhere:
 // call First, Last, Seek or SeekLE.
 func (tx *Tx) Elems(version uint64) *ElemIter {
-	it := &ElemIter{c: tx.data.Cursor()}
+	it := &ElemIter{c: tx.cursor(bData)}
 	binary.BigEndian.PutUint64(it.prefix[:], version)
 	return it
 }

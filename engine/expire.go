@@ -60,7 +60,7 @@ func (db *DB) ExpireNow(limit int) (int, error) {
 func (tx *Tx) expireDue(limit int) int {
 	type due struct{ ek, mk []byte }
 	var todo []due
-	c := tx.expire.Cursor()
+	c := tx.cursor(bExpire)
 	for k, _ := c.First(); k != nil && len(todo) < limit; k, _ = c.Next() {
 		at, mk := splitExpireKey(k)
 		if at > tx.Now {
@@ -71,9 +71,9 @@ func (tx *Tx) expireDue(limit int) int {
 	removed := 0
 	for _, d := range todo {
 		at, _ := splitExpireKey(d.ek)
-		raw := tx.meta.Get(d.mk)
+		raw := tx.get(bMeta, d.mk)
 		if raw == nil || metaExpireAt(raw) != at {
-			tx.del(tx.expire, d.ek)
+			tx.del(bExpire, d.ek)
 			continue
 		}
 		ns, _, key := splitMetaKey(d.mk)

@@ -55,12 +55,12 @@ func (db *DB) ReclaimNow(limit int) (int, error) {
 
 // PendingReclaim reports whether dropped data still waits for the reclaimer.
 func (tx *Tx) PendingReclaim() bool {
-	k, _ := tx.gc.Cursor().First()
+	k, _ := tx.cursor(bGC).First()
 	return k != nil
 }
 
 func (tx *Tx) reclaim(limit int) int {
-	c := tx.gc.Cursor()
+	c := tx.cursor(bGC)
 	gk, _ := c.First()
 	if gk == nil {
 		return 0
@@ -72,7 +72,7 @@ func (tx *Tx) reclaim(limit int) int {
 	case gk[0] == gcNamespace && len(gk) == 1+nsLen:
 		return tx.reclaimNamespace(gk, binary.BigEndian.Uint32(gk[1:]), limit)
 	}
-	tx.del(tx.gc, gk) // unknown entry: drop it
+	tx.del(bGC, gk) // unknown entry: drop it
 	return 1
 }
 
@@ -83,10 +83,10 @@ func (tx *Tx) reclaimVersion(gk []byte, version uint64, limit int) int {
 		keys = append(keys, bytes.Clone(it.k))
 	}
 	for _, k := range keys {
-		tx.del(tx.data, k)
+		tx.del(bData, k)
 	}
 	if len(keys) < limit {
-		tx.del(tx.gc, gk)
+		tx.del(bGC, gk)
 	}
 	return len(keys) + 1
 }
@@ -94,7 +94,7 @@ func (tx *Tx) reclaimVersion(gk []byte, version uint64, limit int) int {
 func (tx *Tx) reclaimNamespace(gk []byte, ns uint32, limit int) int {
 	prefix := nsPrefix(ns)
 	var mks [][]byte
-	c := tx.meta.Cursor()
+	c := tx.cursor(bMeta)
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(mks) < limit; k, _ = c.Next() {
 		mks = append(mks, bytes.Clone(k))
 	}
@@ -104,11 +104,11 @@ func (tx *Tx) reclaimNamespace(gk []byte, ns uint32, limit int) int {
 			tx.dropVersion(old.version)
 		}
 		tx.reindexExpire(mk, old.expireAt, 0)
-		tx.del(tx.meta, mk)
+		tx.del(bMeta, mk)
 	}
 	if len(mks) < limit {
-		tx.del(tx.gc, gk)
-		tx.del(tx.sys, sysCountKey(ns))
+		tx.del(bGC, gk)
+		tx.del(bSys, sysCountKey(ns))
 		delete(tx.counts, ns)
 	}
 	return len(mks) + 1

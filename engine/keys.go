@@ -35,14 +35,21 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-var (
-	bucketMeta   = []byte("m")
-	bucketData   = []byte("d")
-	bucketExpire = []byte("e")
-	bucketEvict  = []byte("v")
-	bucketGC     = []byte("g")
-	bucketSys    = []byte("s")
+// bucketID names a bucket in the primitives (tx.get/put/del/cursor).
+type bucketID uint8
+
+const (
+	bMeta bucketID = iota
+	bData
+	bExpire
+	bEvict
+	bGC
+	bSys
+	numBuckets
 )
+
+// bucketNames are the bbolt bucket names, indexed by bucketID.
+var bucketNames = [numBuckets][]byte{[]byte("m"), []byte("d"), []byte("e"), []byte("v"), []byte("g"), []byte("s")}
 
 const (
 	nsLen       = 4

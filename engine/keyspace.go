@@ -17,7 +17,7 @@ var ErrWrongType = errors.New("WRONGTYPE")
 // returned Meta are valid until the transaction ends.
 func (tx *Tx) Lookup(db int, key []byte) (m Meta, ok bool, err error) {
 	tx.buf = appendMetaKey(tx.buf[:0], tx.nsOf(db), key)
-	raw := tx.meta.Get(tx.buf)
+	raw := tx.get(bMeta, tx.buf)
 	if raw == nil {
 		return m, false, nil
 	}
@@ -46,7 +46,7 @@ func (tx *Tx) LookupType(db int, key []byte, want Type) (Meta, bool, error) {
 // Exists reports whether key is live in db.
 func (tx *Tx) Exists(db int, key []byte) bool {
 	tx.buf = appendMetaKey(tx.buf[:0], tx.nsOf(db), key)
-	raw := tx.meta.Get(tx.buf)
+	raw := tx.get(bMeta, tx.buf)
 	if raw == nil {
 		return false
 	}
@@ -63,7 +63,7 @@ type oldState struct {
 }
 
 func (tx *Tx) readOld(mk []byte) oldState {
-	raw := tx.meta.Get(mk)
+	raw := tx.get(bMeta, mk)
 	if raw == nil {
 		return oldState{}
 	}
@@ -103,7 +103,7 @@ func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	if dk != 0 || de != 0 {
 		tx.addCounts(ns, dk, de)
 	}
-	tx.put(tx.meta, mk, appendMeta(make([]byte, 0, metaFixed+len(m.Value)+len(m.Tag)+40), m))
+	tx.put(bMeta, mk, appendMeta(make([]byte, 0, metaFixed+len(m.Value)+len(m.Tag)+40), m))
 	tx.Modified(db, key)
 }
 
@@ -142,7 +142,7 @@ func (tx *Tx) removeRecord(ns uint32, mk []byte, old oldState) {
 	}
 	tx.reindexExpire(mk, old.expireAt, 0)
 	tx.addCounts(ns, -1, -boolInt(old.expireAt != 0))
-	tx.del(tx.meta, mk)
+	tx.del(bMeta, mk)
 }
 
 // expireKey removes an expired key met by a writer.
@@ -172,17 +172,17 @@ func (tx *Tx) reindexExpire(mk []byte, old, new int64) {
 	}
 	if old != 0 {
 		tx.ebuf = appendExpireKey(tx.ebuf[:0], old, mk)
-		tx.del(tx.expire, tx.ebuf)
+		tx.del(bExpire, tx.ebuf)
 	}
 	if new != 0 {
-		tx.put(tx.expire, appendExpireKey(nil, new, mk), nil)
+		tx.put(bExpire, appendExpireKey(nil, new, mk), nil)
 	}
 }
 
 // dropVersion queues a collection's elements for background reclaiming.
 func (tx *Tx) dropVersion(version uint64) {
 	if version != 0 {
-		tx.put(tx.gc, gcVersionKey(version), nil)
+		tx.put(bGC, gcVersionKey(version), nil)
 	}
 }
 
@@ -217,7 +217,7 @@ func (tx *Tx) Rename(db int, src []byte, dstDB int, dst []byte) bool {
 	mk := appendMetaKey(nil, ns, src)
 	tx.reindexExpire(mk, m.ExpireAt, 0)
 	tx.addCounts(ns, -1, -boolInt(m.ExpireAt != 0))
-	tx.del(tx.meta, mk)
+	tx.del(bMeta, mk)
 	tx.Delete(dstDB, dst)
 	tx.Put(dstDB, dst, &m)
 	return true
@@ -261,7 +261,7 @@ type ScanFunc func(key []byte, m *Meta) bool
 func (tx *Tx) Scan(db int, cursor uint64, count int, fn ScanFunc) uint64 {
 	ns := tx.nsOf(db)
 	prefix := nsPrefix(ns)
-	c := tx.meta.Cursor()
+	c := tx.cursor(bMeta)
 	var m Meta
 	visited := 0
 	for k, v := c.Seek(appendMetaSeek(nil, ns, cursor)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -292,7 +292,7 @@ func (tx *Tx) Scan(db int, cursor uint64, count int, fn ScanFunc) uint64 {
 func (tx *Tx) RandomKey(db int) []byte {
 	ns := tx.nsOf(db)
 	prefix := nsPrefix(ns)
-	c := tx.meta.Cursor()
+	c := tx.cursor(bMeta)
 	for attempt := 0; attempt < 100; attempt++ {
 		k, v := c.Seek(appendMetaSeek(nil, ns, rand.Uint64()))
 		if k == nil || !bytes.HasPrefix(k, prefix) {
@@ -317,7 +317,7 @@ func (tx *Tx) FlushDB(db int) {
 	ns := tx.db.nextNS
 	tx.db.nextNS++
 	tx.setNS(db, ns)
-	tx.put(tx.gc, gcNamespaceKey(old), nil)
+	tx.put(bGC, gcNamespaceKey(old), nil)
 	tx.Modified(db, nil)
 }
 

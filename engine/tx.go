@@ -27,7 +27,7 @@ type Tx struct {
 	btx      *bolt.Tx
 	writable bool
 
-	meta, data, expire, evict, gc, sys *bolt.Bucket
+	bk [numBuckets]*bolt.Bucket
 
 	// Now is the time commands in this transaction see, in unix ms. The
 	// caller may move it forward between commands.
@@ -51,19 +51,16 @@ var txPool = sync.Pool{New: func() any {
 func getTx(db *DB, btx *bolt.Tx, writable bool) *Tx {
 	tx := txPool.Get().(*Tx)
 	tx.db, tx.btx, tx.writable = db, btx, writable
-	tx.meta = btx.Bucket(bucketMeta)
-	tx.data = btx.Bucket(bucketData)
-	tx.expire = btx.Bucket(bucketExpire)
-	tx.evict = btx.Bucket(bucketEvict)
-	tx.gc = btx.Bucket(bucketGC)
-	tx.sys = btx.Bucket(bucketSys)
+	for i := range tx.bk {
+		tx.bk[i] = btx.Bucket(bucketNames[i])
+	}
 	tx.Now = time.Now().UnixMilli()
 	return tx
 }
 
 func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
-	tx.meta, tx.data, tx.expire, tx.evict, tx.gc, tx.sys = nil, nil, nil, nil, nil, nil
+	tx.bk = [numBuckets]*bolt.Bucket{}
 	clear(tx.ns)
 	clear(tx.counts)
 	if cap(tx.buf) > 64<<10 {
@@ -86,22 +83,43 @@ func (tx *Tx) Databases() int { return tx.db.opts.Databases }
 
 // --- storage primitives -------------------------------------------------
 
-func (tx *Tx) put(b *bolt.Bucket, k, v []byte) {
+// get returns the value under k, or nil. The slice is valid until the
+// transaction ends.
+func (tx *Tx) get(b bucketID, k []byte) []byte { return tx.bk[b].Get(k) }
+
+// put stores v under k. The store may keep v: callers pass a slice they
+// will not modify afterwards. k is copied.
+func (tx *Tx) put(b bucketID, k, v []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
 	}
-	if err := b.Put(k, v); err != nil {
+	if err := tx.bk[b].Put(k, v); err != nil {
 		panic(err)
 	}
 }
 
-func (tx *Tx) del(b *bolt.Bucket, k []byte) {
+// del removes k (absent is fine).
+func (tx *Tx) del(b bucketID, k []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
 	}
-	if err := b.Delete(k); err != nil {
+	if err := tx.bk[b].Delete(k); err != nil {
 		panic(err)
 	}
+}
+
+// cursor returns an ordered cursor over bucket b. Do not write to b while
+// using it.
+func (tx *Tx) cursor(b bucketID) cursor { return tx.bk[b].Cursor() }
+
+// cursor walks one bucket in key order; every move returns (nil, nil) past
+// either end.
+type cursor interface {
+	First() (k, v []byte)
+	Last() (k, v []byte)
+	Seek(k []byte) (key, v []byte)
+	Next() (k, v []byte)
+	Prev() (k, v []byte)
 }
 
 // --- namespaces and counters ---------------------------------------------
@@ -112,7 +130,7 @@ func (tx *Tx) nsOf(db int) uint32 {
 		return ns
 	}
 	ns := uint32(db)
-	if v := tx.sys.Get(sysNSKey(db)); len(v) == 4 {
+	if v := tx.get(bSys, sysNSKey(db)); len(v) == 4 {
 		ns = binary.BigEndian.Uint32(v)
 	}
 	tx.ns[db] = ns
@@ -120,7 +138,7 @@ func (tx *Tx) nsOf(db int) uint32 {
 }
 
 func (tx *Tx) setNS(db int, ns uint32) {
-	tx.put(tx.sys, sysNSKey(db), binary.BigEndian.AppendUint32(nil, ns))
+	tx.put(bSys, sysNSKey(db), binary.BigEndian.AppendUint32(nil, ns))
 	tx.ns[db] = ns
 }
 
@@ -129,7 +147,7 @@ func (tx *Tx) counter(ns uint32) *nsCounter {
 		return c
 	}
 	c := &nsCounter{}
-	if v := tx.sys.Get(sysCountKey(ns)); len(v) == 16 {
+	if v := tx.get(bSys, sysCountKey(ns)); len(v) == 16 {
 		c.keys = int64(binary.BigEndian.Uint64(v))
 		c.expires = int64(binary.BigEndian.Uint64(v[8:]))
 	}
@@ -152,14 +170,11 @@ func (tx *Tx) finish() error {
 		}
 		v := binary.BigEndian.AppendUint64(make([]byte, 0, 16), uint64(c.keys))
 		v = binary.BigEndian.AppendUint64(v, uint64(c.expires))
-		if err := tx.sys.Put(sysCountKey(ns), v); err != nil {
-			return err
-		}
+		tx.put(bSys, sysCountKey(ns), v)
 	}
-	if err := tx.sys.Put(sysNextVersion, putU64(tx.db.nextVersion)); err != nil {
-		return err
-	}
-	return tx.sys.Put(sysNextNS, putU64(uint64(tx.db.nextNS)))
+	tx.put(bSys, sysNextVersion, putU64(tx.db.nextVersion))
+	tx.put(bSys, sysNextNS, putU64(uint64(tx.db.nextNS)))
+	return nil
 }
 
 // newVersion allocates a fresh element prefix for a collection.
