@@ -29,7 +29,7 @@ var keyCases = []diffCase{
 	{name: "expireat_opts", cmds: cs(`SET k v`, `EXPIREAT k 4102444800 NX`, `EXPIREAT k 4102444900 NX`, `EXPIREAT k 4102444900 GT`, `EXPIRETIME k`, `PEXPIREAT k 4102444000000 LT`, `EXPIRETIME k`)},
 	{name: "ttl_missing_persistent", cmds: cs(`TTL missing`, `PTTL missing`, `EXPIRETIME missing`, `PEXPIRETIME missing`, `SET k v`, `TTL k`, `PTTL k`, `EXPIRETIME k`, `PEXPIRETIME k`)},
 	{name: "persist", cmds: cs(`SET k v EX 100`, `PERSIST k`, `TTL k`, `PERSIST k`, `PERSIST missing`, `PERSIST`)},
-	{name: "expired_px1_variants", cmds: cs(`SET a v PX 1`, `SET b v PX 1`, `SET c v PX 1`, mSleep+` 5`, `DBSIZE`, `KEYS *`, `EXISTS a b c`, `TTL a`, `PERSIST b`, `DEL c`, `RANDOMKEY`)},
+	{name: "expired_px1_variants", cmds: cs(`SET a v PX 1`, `SET b v PX 1`, `SET c v PX 1`, mSleep+` 5`, mShape+` DBSIZE`, `KEYS *`, `EXISTS a b c`, `TTL a`, `PERSIST b`, `DEL c`, `RANDOMKEY`)},
 	{name: "expire_then_set_clears", cmds: cs(`SET k v EX 100`, `SET k w`, `TTL k`, `SET k x EX 100`, `DEL k`, `SET k y`, `TTL k`)},
 
 	// --- RENAME / RENAMENX

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -12,7 +13,9 @@ var serverCases = []diffCase{
 	// --- arity and unknown commands
 	{name: "arity_errors", cmds: cs(`GET`, `GET a b`, `SET a`, `get`, `Set`, `MGET`, `DEL`, `EXISTS`, `INCR`, `INCR a b`, `INCRBY a`, `APPEND a`, `STRLEN`, `EXPIRE a`, `TTL`, `RENAME a`, `GETRANGE a 0`, `SETEX a 1`, `DBSIZE x`, `PING a b c`, `ECHO`, `SELECT`, `FLUSHALL a b`, `KEYS`)},
 	{name: "unknown_command", cmds: cs(`FOO a b`, `FOO`, `foo "a b" c`, `NOSUCHCMD "" x`, `FOO 1 2 3 4 5 6 7 8 9`, `"" x`)},
-	{name: "unknown_command_long_arg", cmds: [][]string{{"FOO", string(make([]byte, 200))}}},
+	{name: "unknown_command_long_arg", cmds: [][]string{{"FOO", strings.Repeat("a", 200), "b"}, {strings.Repeat("C", 200)}}},
+	{name: "unknown_command_crlf_arg", cmds: cs(`FOO "a\r\nb"`, `"X\r\nY" z`, `PING`)},
+	{name: "unknown_command_nul_arg", cmds: [][]string{{"FOO", "a\x00b"}}},
 
 	// --- HELLO
 	{name: "hello_errors", cmds: cs(`HELLO 4`, `HELLO 1`, `HELLO 0`, `HELLO abc`, `HELLO 3 FOO`, `HELLO 3 AUTH default`, `HELLO 3 SETNAME`)},
@@ -25,7 +28,7 @@ var serverCases = []diffCase{
 
 	// --- CONFIG
 	{name: "config_get", cmds: cs(`CONFIG GET maxmemory-policy`, `CONFIG GET databases`, `CONFIG GET nosuchoption`, `CONFIG GET`, mSorted+` CONFIG GET databases maxclients`)},
-	{name: "config_set_errors", cmds: cs(`CONFIG SET nosuchoption 1`, `CONFIG SET databases 20`, `CONFIG SET maxmemory-policy bogus`, `CONFIG SET`, `CONFIG SET maxmemory`, `CONFIG FOO`, `CONFIG`)},
+	{name: "config_set_errors", cmds: cs(`CONFIG SET nosuchoption 1`, `CONFIG SET databases 20`, mErrCode+` CONFIG SET maxmemory-policy bogus`, `CONFIG SET`, `CONFIG SET maxmemory`, `CONFIG FOO`, `CONFIG`)},
 	{name: "config_set_roundtrip", cmds: cs(`CONFIG SET maxmemory-policy allkeys-lru`, `CONFIG GET maxmemory-policy`, `CONFIG SET maxmemory-policy noeviction`, `CONFIG GET maxmemory-policy`, `CONFIG RESETSTAT`)},
 
 	// --- COMMAND TIME INFO DBSIZE CLIENT

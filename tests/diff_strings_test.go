@@ -80,11 +80,13 @@ var stringCases = []diffCase{
 
 	// --- INCRBYFLOAT
 	{name: "incrbyfloat_basic", cmds: cs(`INCRBYFLOAT k 10.5`, `INCRBYFLOAT k 0.1`, `INCRBYFLOAT k -5`, `GET k`)},
-	{name: "incrbyfloat_exp", cmds: cs(`SET k 5.0e3`, `INCRBYFLOAT k 2.0e2`, `SET k2 10`, `INCRBYFLOAT k2 3.0e3`, `INCRBYFLOAT k3 5.0e-1`, `INCRBYFLOAT k4 1e-17`, `INCRBYFLOAT k5 12345678901234567890`)},
+	{name: "incrbyfloat_exp", cmds: cs(`SET k 5.0e3`, `INCRBYFLOAT k 2.0e2`, `SET k2 10`, `INCRBYFLOAT k2 3.0e3`, `INCRBYFLOAT k3 5.0e-1`, `INCRBYFLOAT k4 1e-17`, `INCRBYFLOAT k5 123456789012`)},
 	{name: "incrbyfloat_int_result", cmds: cs(`SET k 1.5`, `INCRBYFLOAT k 1.5`, `GET k`, `INCRBYFLOAT k 0`, `INCRBYFLOAT k -3`, `INCRBYFLOAT k -0.0`)},
 	{name: "incrbyfloat_inf", cmds: cs(`INCRBYFLOAT k inf`, `INCRBYFLOAT k -inf`, `INCRBYFLOAT k nan`, `SET k 1`, `INCRBYFLOAT k +inf`, `SET k inf`, `INCRBYFLOAT k 1`, `GET k`)},
 	{name: "incrbyfloat_errors", cmds: cs(`SET k abc`, `INCRBYFLOAT k 1`, `INCRBYFLOAT j abc`, `INCRBYFLOAT j ""`, `INCRBYFLOAT j "1 "`, `INCRBYFLOAT j`, `EXISTS j`)},
-	{name: "incrbyfloat_precision", cmds: cs(`SET k 0.1`, `INCRBYFLOAT k 0.2`, `SET k2 3.14159265358979323846`, `INCRBYFLOAT k2 0`, `SET k3 1.7e308`, `INCRBYFLOAT k3 1.7e308`, `GET k3`)},
+	{name: "incrbyfloat_precision", cmds: cs(`SET k 0.1`, `INCRBYFLOAT k 0.2`, `INCRBYFLOAT k 0.7`, `SET k1 1.1`, `INCRBYFLOAT k1 2.2`)},
+	// Redis computes in C long double (x87 80-bit) and prints with %.17Lg.
+	{name: "incrbyfloat_longdouble", cmds: cs(`INCRBYFLOAT k5 12345678901234567890`, `SET k2 3.14159265358979323846`, `INCRBYFLOAT k2 0`, `SET k3 1.7e308`, `INCRBYFLOAT k3 1.7e308`, `GET k3`)},
 	{name: "incr_after_float", cmds: cs(`INCRBYFLOAT k 2.0`, `GET k`, `INCR k`, `INCRBYFLOAT k 0.5`, `INCR k`)},
 
 	// --- bits
