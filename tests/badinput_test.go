@@ -190,3 +190,60 @@ func TestBadInput_HalfCommandThenClose_ServerSurvives(t *testing.T) {
 	rc := mustDial(t, addr)
 	rc.expect(t, "$-1\r\n", "GET", "k")
 }
+
+func TestProtocol_Pipeline_RepliesInOrder(t *testing.T) {
+	addr := badInputTarget(t)
+	rc := mustDial(t, addr)
+	var buf bytes.Buffer
+	const n = 2000
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			buf.Write(encodeCommand("INCR", "ctr"))
+		} else {
+			buf.WriteString("GET ctr\r\n") // inline, mixed with multibulk
+		}
+	}
+	if err := rc.WriteRaw(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		got, err := rc.ReadReply()
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		v := i/2 + 1
+		want := fmt.Sprintf(":%d\r\n", v)
+		if i%2 == 1 {
+			s := fmt.Sprint(v)
+			want = fmt.Sprintf("$%d\r\n%s\r\n", len(s), s)
+		}
+		if string(got) != want {
+			t.Fatalf("pipelined reply %d = %q, want %q", i, got, want)
+		}
+	}
+}
+
+func TestProtocol_MaxClients_Rejects(t *testing.T) {
+	var addr string
+	if os.Getenv("DIFF_SELFTEST") != "" {
+		r, err := startRedisServerArgs("--maxclients", "2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.kill)
+		addr = r.addr
+	} else {
+		addr = startDiskcached(t, "", "--maxclients", "2").addr
+	}
+	a := mustDial(t, addr)
+	a.expect(t, "+PONG\r\n", "PING")
+	b := mustDial(t, addr)
+	b.expect(t, "+PONG\r\n", "PING")
+	got, closed := sendAndCollect(t, addr, encodeCommand("PING"), 2*time.Second)
+	if string(got) != "-ERR max number of clients reached\r\n" {
+		t.Fatalf("third client got %q (closed %v), want -ERR max number of clients reached", got, closed)
+	}
+	a.Close()
+	time.Sleep(100 * time.Millisecond)
+	assertAlive(t, addr)
+}

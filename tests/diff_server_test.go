@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -45,4 +46,34 @@ var serverCases = []diffCase{
 
 func TestDiff_Server(t *testing.T) {
 	runDiffCases(t, serverCases)
+}
+
+// TestDiff_Auth_Requirepass compares both servers started with
+// --requirepass (each a private instance).
+func TestDiff_Auth_Requirepass(t *testing.T) {
+	needRedis(t)
+	var r *serverProc
+	if os.Getenv("DIFF_SELFTEST") != "" {
+		r2, err := startRedisServerArgs("--requirepass", "s3cret")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = r2
+	} else {
+		r = startDiskcached(t, "", "--requirepass", "s3cret")
+	}
+	redis, err := startRedisServerArgs("--requirepass", "s3cret")
+	if err != nil {
+		t.Fatalf("redis-server --requirepass: %v", err)
+	}
+	t.Cleanup(redis.kill)
+	if os.Getenv("DIFF_SELFTEST") != "" {
+		t.Cleanup(r.kill)
+	}
+	cases := []diffCase{
+		{name: "noauth_commands", noFlush: true, resp2Only: true, cmds: cs(`GET k`, `SET k v`, `PING`, `SELECT 1`, `FOO bar`, `AUTH wrong`, `AUTH default wrong`, `AUTH s3cret`, `SET k v`, `GET k`, `AUTH s3cret`, `AUTH default s3cret`, `AUTH nouser s3cret`)},
+		{name: "hello_noauth", noFlush: true, resp2Only: true, cmds: cs(`HELLO 3`, `HELLO 3 AUTH default wrong`, mShape+` HELLO 3 AUTH default s3cret`, `GET k`)},
+		{name: "hello2_auth", noFlush: true, resp2Only: true, cmds: cs(mShape+` HELLO 2 AUTH default s3cret`, `FLUSHALL`, `GET k`)},
+	}
+	runDiffCasesOn(t, redis, r, cases)
 }

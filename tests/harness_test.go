@@ -263,7 +263,7 @@ func waitReady(p *serverProc, timeout time.Duration) error {
 			return fmt.Errorf("exited before ready: %v", p.err)
 		}
 		last = pingOnce(p.addr)
-		if last == nil {
+		if last == nil || strings.Contains(last.Error(), "-NOAUTH") {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -291,7 +291,11 @@ func pingOnce(addr string) error {
 	return nil
 }
 
-func startRedisServer() (*serverProc, error) {
+func startRedisServer() (*serverProc, error) { return startRedisServerArgs() }
+
+// startRedisServerArgs starts a redis-server on a free port with extra
+// arguments; the caller stops it.
+func startRedisServerArgs(extra ...string) (*serverProc, error) {
 	dir, err := os.MkdirTemp(tmpRoot, "redis-")
 	if err != nil {
 		return nil, err
@@ -305,6 +309,7 @@ func startRedisServer() (*serverProc, error) {
 		args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no",
 			"--protected-mode", "no", "--logfile", ""}
+		args = append(args, extra...)
 		p, err := launch("redis-server", redisServerPath, args, port, dir)
 		if err == nil {
 			return p, nil

@@ -207,6 +207,9 @@ func TestLifecycle_PortInUse_ExitsWithError(t *testing.T) {
 	start := time.Now()
 	code, out := runDiskcachedExpectExit(t, 3*time.Second, dir, diskcachedArgs(port, dir, nil)...)
 	assertStartupFailure(t, code, out, "address already in use", "in use")
+	if lines := nonEmptyLines(out); len(lines) != 1 {
+		t.Fatalf("want a single clear stderr line, got %d:\n%s", len(lines), out)
+	}
 	t.Logf("exited in %v with: %s", time.Since(start), strings.TrimSpace(out))
 }
 
@@ -310,4 +313,14 @@ func launchDiskcachedConf(conf string, port int, dir string) (*serverProc, error
 	}
 	p.kill()
 	return nil, fmt.Errorf("not listening after %v\n%s", readyTimeout, p.output.String())
+}
+
+func nonEmptyLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
