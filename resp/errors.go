@@ -57,6 +57,25 @@ const (
 	ErrShutdownRefused ReplyError = "ERR Errors trying to SHUTDOWN. Check logs."
 	ErrPubSubContext   ReplyError = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
 	ErrProtectedMode   ReplyError = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
+	// sets and sorted sets (cmd_set.go, cmd_zset.go)
+	ErrOutOfRangePositive ReplyError = "ERR value is out of range, must be positive"
+	ErrOutOfRange         ReplyError = "ERR value is out of range"
+	ErrRandCountRange     ReplyError = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrNumkeysPositive    ReplyError = "ERR numkeys should be greater than 0"
+	ErrNumkeysTooMany     ReplyError = "ERR Number of keys can't be greater than number of args"
+	ErrLimitNegative      ReplyError = "ERR LIMIT can't be negative"
+	ErrZAddXXNX           ReplyError = "ERR XX and NX options at the same time are not compatible"
+	ErrZAddGTLTNX         ReplyError = "ERR GT, LT, and/or NX options at the same time are not compatible"
+	ErrZAddIncrPair       ReplyError = "ERR INCR option supports a single increment-element pair"
+	ErrScoreNaN           ReplyError = "ERR resulting score is not a number (NaN)"
+	ErrMinMaxFloat        ReplyError = "ERR min or max is not a float"
+	ErrMinMaxLex          ReplyError = "ERR min or max not valid string range item"
+	ErrZRangeLimit        ReplyError = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	ErrZRangeLexScores    ReplyError = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	ErrWeightFloat        ReplyError = "ERR weight value is not a float"
+	ErrCountPositive      ReplyError = "ERR count should be greater than 0"
+	ErrSortNotFloat       ReplyError = "ERR One or more scores can't be converted into double"
 )
 
 // Protocol errors (the connection is closed after them).
@@ -108,6 +127,11 @@ func sanitizePreview(s []byte, max int) string {
 // uses "container|sub" for subcommands.
 func errArity(name string) ReplyError {
 	return ReplyError("ERR wrong number of arguments for '" + name + "' command")
+}
+
+// errAtLeastOneKey is ZUNION/ZINTER/ZDIFF's text for numkeys < 1.
+func errAtLeastOneKey(name string) ReplyError {
+	return ReplyError("ERR at least 1 input key is needed for '" + name + "' command")
 }
 
 // errUnknownSubcommand is Redis's text for an unknown subcommand of a
