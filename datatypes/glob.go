@@ -1,18 +1,40 @@
 package datatypes
 
 // Match reports whether s matches the glob pattern p with Redis's rules
-// (KEYS, SCAN MATCH, PSUBSCRIBE, CONFIG GET): '*' any run, '?' one byte,
-// '[abc]', '[^abc]', '[a-z]' classes, and '\' escaping the next byte.
-// Matching is byte-wise and case-sensitive.
+// (KEYS, SCAN MATCH, PSUBSCRIBE): '*' any run, '?' one byte, '[abc]',
+// '[^abc]', '[a-z]' classes (reversed ranges allowed), and '\' escaping the
+// next byte. Matching is byte-wise and case-sensitive. Quirks kept from
+// Redis: an empty s matches no pattern at all (callers special-case a lone
+// "*"), an unterminated class ends at the pattern's end, and range bounds
+// compare as signed chars. Patterns with many stars cost polynomial, not
+// exponential, time.
 func Match(p, s []byte) bool {
-	return matchFrom(p, s, 0)
+	var giveUp bool
+	return globMatch(p, s, false, &giveUp)
 }
 
-func matchFrom(p, s []byte, depth int) bool {
-	if depth > 1000 { // pathological patterns: refuse rather than recurse forever
-		return false
+// MatchFold is Match ignoring ASCII case (CONFIG GET's matching).
+func MatchFold(p, s []byte) bool {
+	var giveUp bool
+	return globMatch(p, s, true, &giveUp)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	for len(p) > 0 {
+	return c
+}
+
+func sameByte(a, b byte, fold bool) bool {
+	return a == b || (fold && lower(a) == lower(b))
+}
+
+// globMatch matches p against s. giveUp is set once a '*' has tried every
+// remaining suffix of s without success: a longer match for an earlier '*'
+// can then never succeed either, so every pending alternative stops.
+func globMatch(p, s []byte, fold bool, giveUp *bool) bool {
+	for len(p) > 0 && len(s) > 0 {
 		switch p[0] {
 		case '*':
 			for len(p) > 1 && p[1] == '*' {
@@ -21,51 +43,50 @@ func matchFrom(p, s []byte, depth int) bool {
 			if len(p) == 1 {
 				return true
 			}
-			for i := 0; i <= len(s); i++ {
-				if matchFrom(p[1:], s[i:], depth+1) {
+			for ; len(s) > 0; s = s[1:] {
+				if globMatch(p[1:], s, fold, giveUp) {
 					return true
 				}
+				if *giveUp {
+					return false
+				}
 			}
+			*giveUp = true
 			return false
 		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-			p = p[1:]
+			p, s = p[1:], s[1:]
 		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			var ok bool
-			ok, p = matchClass(p[1:], s[0])
+			ok, rest := matchClass(p[1:], s[0], fold)
 			if !ok {
 				return false
 			}
-			s = s[1:]
+			p, s = rest, s[1:]
 		case '\\':
 			if len(p) >= 2 {
 				p = p[1:]
 			}
 			fallthrough
 		default:
-			if len(s) == 0 || p[0] != s[0] {
+			if !sameByte(p[0], s[0], fold) {
 				return false
 			}
-			s = s[1:]
-			p = p[1:]
+			p, s = p[1:], s[1:]
+		}
+		if len(s) == 0 {
+			for len(p) > 0 && p[0] == '*' {
+				p = p[1:]
+			}
 		}
 	}
-	return len(s) == 0
+	return len(p) == 0 && len(s) == 0
 }
 
-// matchClass matches c against a [...] class whose body starts at p and
-// returns the pattern after the closing ']' (or its end, as Redis does for an
-// unterminated class).
-func matchClass(p []byte, c byte) (bool, []byte) {
-	not := false
-	if len(p) > 0 && p[0] == '^' {
-		not = true
+// matchClass matches c against a class whose body starts at p (just after
+// '[') and returns the pattern after the closing ']', or the empty rest for
+// an unterminated class.
+func matchClass(p []byte, c byte, fold bool) (bool, []byte) {
+	not := len(p) > 0 && p[0] == '^'
+	if not {
 		p = p[1:]
 	}
 	match := false
@@ -77,23 +98,26 @@ func matchClass(p []byte, c byte) (bool, []byte) {
 			}
 			p = p[2:]
 		case len(p) >= 3 && p[1] == '-':
-			lo, hi := p[0], p[2]
+			lo, hi, x := int(int8(p[0])), int(int8(p[2])), int(int8(c))
 			if lo > hi {
 				lo, hi = hi, lo
 			}
-			if c >= lo && c <= hi {
+			if fold {
+				lo, hi, x = int(int8(lower(byte(lo)))), int(int8(lower(byte(hi)))), int(int8(lower(c)))
+			}
+			if x >= lo && x <= hi {
 				match = true
 			}
 			p = p[3:]
 		default:
-			if p[0] == c {
+			if sameByte(p[0], c, fold) {
 				match = true
 			}
 			p = p[1:]
 		}
 	}
 	if len(p) > 0 {
-		p = p[1:] // skip ']'
+		p = p[1:] // the closing ']'
 	}
 	return match != not, p
 }
