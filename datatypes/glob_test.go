@@ -24,7 +24,7 @@ func TestGlob_Match_RedisRules(t *testing.T) {
 		{"h[b-a]llo", "hallo", true}, // reversed range
 		{`h\*llo`, "h*llo", true},
 		{`h\*llo`, "hello", false},
-		{`a\`, `a\`, true}, // trailing backslash is literal
+		{`a\`, `a\`, true},  // trailing backslash is literal
 		{"[abc", "a", true}, // unterminated class ends at the pattern's end
 		{"[^", "x", true},
 		{"[]a]", "a", false}, // empty class, then a literal "a]"
