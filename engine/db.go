@@ -1,9 +1,13 @@
-// Package engine stores diskcached's keyspace in a bbolt file.
+// Package engine stores diskcached's keyspace: bbolt on disk, under a
+// write-ahead log and an in-memory overlay of recent writes.
 //
 // Writes go through one committer goroutine: requests queued by every
-// connection are run in arrival order inside one bbolt write transaction,
-// committed once, and only then acknowledged (group commit). Reads run in
-// bbolt read transactions on the latest committed state and never write.
+// connection run in arrival order inside one transaction over the overlay;
+// the batch is appended to the write-ahead log as one record (fdatasynced
+// under appendfsync always), published to readers, and only then
+// acknowledged (group commit). A flusher moves full memtables into bbolt in
+// one large sorted transaction (always fsynced), then drops their log
+// segments. Reads see the latest published batch and never write.
 //
 // A request's own error (a wrong type, a bad number) is its result, not the
 // batch's: writes it made before failing stay, as in Redis, which never rolls
@@ -67,6 +71,7 @@ type Options struct {
 	ExpireInterval time.Duration // active expiry period (default 100 ms)
 	GCInterval     time.Duration // reclaim period for dropped collections (default 100 ms)
 	MaxBatch       int           // most requests in one commit (default 4096)
+	OverlaySize    int64         // memtable size that triggers a flush to bbolt (default 32 MiB)
 	Logger         zerolog.Logger
 }
 
@@ -99,7 +104,17 @@ type DB struct {
 	stats          Stats
 	hooks          Hooks
 	noActiveExpire atomic.Bool
-	lastErr        atomic.Value // string: last background/commit error
+
+	// The overlay (overlay.go).
+	wal          *wal
+	active       *memtable // the committer's; other goroutines never touch it
+	activeBytes  atomic.Int64
+	pubMu        sync.Mutex             // serialises publishers of view
+	view         atomic.Pointer[layers] // what readers see
+	flushCh      chan struct{}
+	flushed      *sync.Cond // broadcast when a frozen memtable reached bbolt
+	overlayLimit int64
+	lastErr      atomic.Value // string: last background/commit error
 }
 
 // Hooks let upper layers observe engine events. Set them before serving;
@@ -121,6 +136,8 @@ type Stats struct {
 	BatchedWrites atomic.Int64
 	Syncs         atomic.Int64
 	GCReclaimed   atomic.Int64
+	Flushes       atomic.Int64 // memtables moved into bbolt
+	FlushedBytes  atomic.Int64
 }
 
 type request struct {
@@ -145,6 +162,9 @@ func Open(opts Options) (*DB, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 4096
 	}
+	if opts.OverlaySize <= 0 {
+		opts.OverlaySize = 32 << 20
+	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -164,39 +184,65 @@ func Open(opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	db := &DB{
-		bolt:    bdb,
-		opts:    opts,
-		log:     opts.Logger,
-		reqs:    make(chan *request, 8192),
-		closing: make(chan struct{}),
+		bolt:         bdb,
+		opts:         opts,
+		log:          opts.Logger,
+		reqs:         make(chan *request, 8192),
+		closing:      make(chan struct{}),
+		flushCh:      make(chan struct{}, 1),
+		overlayLimit: opts.OverlaySize,
 	}
+	db.flushed = sync.NewCond(&db.pubMu)
 	db.SetFsync(opts.Fsync)
-	if err := db.init(); err != nil {
+	if err := db.createBuckets(); err != nil {
 		bdb.Close()
 		return nil, err
 	}
+	lastSeg, err := db.recoverLog()
+	if err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("replay write-ahead log: %w", err)
+	}
+	if err := db.loadCounters(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	if db.wal, err = openWAL(opts.Dir, lastSeg); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db.active = newMemtable()
+	db.view.Store(&layers{mem: db.active.tree.Copy()})
 	if err := writeRunningMarker(opts.Dir); err != nil {
 		bdb.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	db.cancel = cancel
-	db.wg.Add(4)
+	db.wg.Add(5)
 	go db.commitLoop()
 	go db.syncLoop(ctx)
 	go db.expireLoop(ctx)
 	go db.gcLoop(ctx)
+	go db.flushLoop(ctx)
 	return db, nil
 }
 
-// init creates the buckets and loads the allocation counters.
-func (db *DB) init() error {
+// createBuckets makes sure every bucket exists.
+func (db *DB) createBuckets() error {
 	return db.bolt.Update(func(btx *bolt.Tx) error {
 		for _, name := range bucketNames {
 			if _, err := btx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
+		return nil
+	})
+}
+
+// loadCounters reads the allocation counters (after log replay).
+func (db *DB) loadCounters() error {
+	return db.bolt.View(func(btx *bolt.Tx) error {
 		sys := btx.Bucket(bucketNames[bSys])
 		db.nextVersion = u64(sys.Get(sysNextVersion))
 		if db.nextVersion == 0 {
@@ -220,12 +266,8 @@ func (db *DB) Databases() int { return db.opts.Databases }
 // Fsync returns the current durability mode.
 func (db *DB) Fsync() Fsync { return Fsync(db.fsync.Load()) }
 
-// SetFsync changes the durability mode; it applies from the next commit.
-func (db *DB) SetFsync(f Fsync) {
-	db.fsync.Store(int32(f))
-	// bbolt reads NoSync at commit time on the committer goroutine; the
-	// committer copies it from db.fsync before each commit.
-}
+// SetFsync changes the durability mode; it applies from the next batch.
+func (db *DB) SetFsync(f Fsync) { db.fsync.Store(int32(f)) }
 
 // Stats returns the live counters.
 func (db *DB) Stats() *Stats { return &db.stats }
@@ -238,12 +280,19 @@ func (db *DB) View(fn func(*Tx) error) error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
-	return db.bolt.View(func(btx *bolt.Tx) error {
-		tx := getTx(db, btx, false)
-		err := fn(tx)
-		putTx(tx)
+	// Layers first, then the bbolt snapshot: a memtable leaves the layers
+	// only after its flush committed, so this pairing never misses data.
+	l := db.view.Load()
+	btx, err := db.bolt.Begin(false)
+	if err != nil {
 		return err
-	})
+	}
+	defer btx.Rollback()
+	tx := getTx(db, btx, false)
+	tx.mem, tx.imm = l.mem, l.imm
+	err = fn(tx)
+	putTx(tx)
+	return err
 }
 
 // Update queues fn to run in the committer's write transaction and waits
@@ -293,18 +342,13 @@ func (db *DB) commitLoop() {
 	}
 }
 
-// commit runs one batch in one bbolt transaction and releases its callers.
+// commit runs one batch in one transaction over the overlay, logs it as
+// one WAL record, publishes it to readers and releases its callers. An I/O
+// error on the log undoes the batch in memory and fails every request in it.
 func (db *DB) commit(batch []*request) {
 	start := time.Now()
-	db.bolt.NoSync = db.Fsync() != FsyncAlways
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
-		tx := getTx(db, btx, true)
-		defer putTx(tx)
-		for _, r := range batch {
-			r.err = tx.run(r.fn)
-		}
-		return tx.finish()
-	})
+	l := db.view.Load()
+	err := db.runBatch(batch, l)
 	if err != nil {
 		db.log.Error().Err(err).Int("batch", len(batch)).Msg("commit failed")
 		db.lastErr.Store(err.Error())
@@ -318,6 +362,42 @@ func (db *DB) commit(batch []*request) {
 	for _, r := range batch {
 		r.done <- struct{}{}
 	}
+	if err == nil && db.active.bytes >= db.overlayLimit {
+		db.rotate()
+	}
+}
+
+func (db *DB) runBatch(batch []*request, l *layers) error {
+	btx, err := db.bolt.Begin(false)
+	if err != nil {
+		return err
+	}
+	defer btx.Rollback()
+	before := db.active.bytes
+	tx := getTx(db, btx, true)
+	defer putTx(tx)
+	tx.mem, tx.memt, tx.imm = db.active.tree, db.active, l.imm
+	for _, r := range batch {
+		r.err = tx.run(r.fn)
+	}
+	if err := tx.finish(); err != nil {
+		return err
+	}
+	if len(tx.wbuf) == 0 {
+		return nil
+	}
+	if err := db.wal.append(tx.wbuf, db.Fsync() == FsyncAlways); err != nil {
+		// Undo in memory, and start a fresh segment so the torn record
+		// stays the last one of its segment.
+		db.active.tree, db.active.bytes = l.mem.Copy(), before
+		if _, rerr := db.wal.rotate(); rerr != nil {
+			db.log.Error().Err(rerr).Msg("cannot start a new log segment")
+		}
+		return err
+	}
+	db.publish(db.active.tree.Copy(), nil)
+	db.activeBytes.Store(db.active.bytes)
+	return nil
 }
 
 // PanicError is returned for a request whose function panicked. The panic is
@@ -338,13 +418,13 @@ func (tx *Tx) run(fn func(*Tx) error) (err error) {
 	return fn(tx)
 }
 
-// Sync forces committed data to stable storage.
+// Sync forces acknowledged writes to stable storage (fdatasync of the log).
 func (db *DB) Sync() error {
 	if db.closed.Load() {
 		return ErrClosed
 	}
 	db.stats.Syncs.Add(1)
-	return db.bolt.Sync()
+	return db.wal.sync()
 }
 
 // syncLoop fsyncs once a second under FsyncEverySec.
@@ -358,7 +438,7 @@ func (db *DB) syncLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			if db.Fsync() == FsyncEverySec {
-				if err := db.bolt.Sync(); err != nil {
+				if err := db.wal.sync(); err != nil {
 					db.log.Error().Err(err).Msg("periodic fsync failed")
 				} else {
 					db.stats.Syncs.Add(1)
@@ -379,8 +459,11 @@ func (db *DB) Close() error {
 	db.cancel()
 	close(db.reqs)
 	db.closeMu.Unlock()
+	db.pubMu.Lock()
+	db.flushed.Broadcast() // a committer waiting for the flusher gives up
+	db.pubMu.Unlock()
 	db.wg.Wait()
-	err := db.bolt.Sync()
+	err := db.flushAll()
 	if cerr := db.bolt.Close(); err == nil {
 		err = cerr
 	}
@@ -399,18 +482,3 @@ func (db *DB) LastError() string {
 // SetActiveExpire turns the active expiry loop on or off (DEBUG
 // SET-ACTIVE-EXPIRE); lazy expiry on access always applies.
 func (db *DB) SetActiveExpire(on bool) { db.noActiveExpire.Store(!on) }
-
-// Snapshot writes a consistent copy of the store to path (via a temporary
-// file and rename) while serving: it reads one snapshot transaction.
-func (db *DB) Snapshot(path string) error {
-	if db.closed.Load() {
-		return ErrClosed
-	}
-	tmp := path + ".tmp"
-	err := db.bolt.View(func(btx *bolt.Tx) error { return btx.CopyFile(tmp, 0o644) })
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
-}

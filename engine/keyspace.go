@@ -316,6 +316,7 @@ func (tx *Tx) FlushDB(db int) {
 	old := tx.nsOf(db)
 	ns := tx.db.nextNS
 	tx.db.nextNS++
+	tx.put(bSys, sysNextNS, putU64(uint64(tx.db.nextNS)))
 	tx.setNS(db, ns)
 	tx.put(bGC, gcNamespaceKey(old), nil)
 	tx.Modified(db, nil)

@@ -29,6 +29,17 @@ type Tx struct {
 
 	bk [numBuckets]*bolt.Bucket
 
+	// The overlay layers above bbolt, newest first: mem (the committer's
+	// active memtable in a write transaction, a published snapshot of it in
+	// a read transaction), then frozen memtables waiting to be flushed.
+	mem  *memTree
+	memt *memtable // write transactions: the active memtable
+	imm  []*memtable
+	wbuf []byte // write transactions: this batch's WAL ops
+
+	probe memItem
+	pbuf  []byte
+
 	// Now is the time commands in this transaction see, in unix ms. The
 	// caller may move it forward between commands.
 	Now int64
@@ -61,6 +72,11 @@ func getTx(db *DB, btx *bolt.Tx, writable bool) *Tx {
 func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
 	tx.bk = [numBuckets]*bolt.Bucket{}
+	tx.mem, tx.memt, tx.imm, tx.probe = nil, nil, nil, memItem{}
+	if cap(tx.wbuf) > 1<<20 {
+		tx.wbuf = nil
+	}
+	tx.wbuf = tx.wbuf[:0]
 	clear(tx.ns)
 	clear(tx.counts)
 	if cap(tx.buf) > 64<<10 {
@@ -83,34 +99,64 @@ func (tx *Tx) Databases() int { return tx.db.opts.Databases }
 
 // --- storage primitives -------------------------------------------------
 
-// get returns the value under k, or nil. The slice is valid until the
-// transaction ends.
-func (tx *Tx) get(b bucketID, k []byte) []byte { return tx.bk[b].Get(k) }
+// get returns the value under k, or nil when absent (a present empty value
+// is a non-nil empty slice). It asks the overlay's layers newest first, then
+// bbolt. The slice is valid until the transaction ends.
+func (tx *Tx) get(b bucketID, k []byte) []byte {
+	if tx.mem.Len() > 0 || len(tx.imm) > 0 {
+		tx.pbuf = memKey(tx.pbuf, b, k)
+		tx.probe.key = tx.pbuf
+		if it, ok := tx.mem.Get(&tx.probe); ok {
+			return it.value()
+		}
+		for _, m := range tx.imm {
+			if it, ok := m.tree.Get(&tx.probe); ok {
+				return it.value()
+			}
+		}
+	}
+	return tx.bk[b].Get(k)
+}
 
-// put stores v under k. The store may keep v: callers pass a slice they
-// will not modify afterwards. k is copied.
+// put stores v under k in the active memtable and the batch's log. The
+// store keeps v: callers pass a slice they will not modify afterwards.
+// k is copied.
 func (tx *Tx) put(b bucketID, k, v []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
 	}
-	if err := tx.bk[b].Put(k, v); err != nil {
-		panic(err)
+	if v == nil {
+		v = []byte{}
 	}
+	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), val: v})
+	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
 }
 
-// del removes k (absent is fine).
+// del removes k (absent is fine) by writing a tombstone.
 func (tx *Tx) del(b bucketID, k []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
 	}
-	if err := tx.bk[b].Delete(k); err != nil {
-		panic(err)
-	}
+	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), del: true})
+	tx.wbuf = appendOp(tx.wbuf, opDel, b, k, nil)
 }
 
-// cursor returns an ordered cursor over bucket b. Do not write to b while
-// using it.
-func (tx *Tx) cursor(b bucketID) cursor { return tx.bk[b].Cursor() }
+// cursor returns an ordered cursor over bucket b merging the overlay and
+// bbolt. Do not write to b while using it (collect, then write).
+func (tx *Tx) cursor(b bucketID) cursor {
+	var its []layerIter
+	if tx.mem.Len() > 0 {
+		its = append(its, newTreeIter(tx.mem, b))
+	}
+	for _, m := range tx.imm {
+		its = append(its, newTreeIter(m.tree, b))
+	}
+	bc := tx.bk[b].Cursor()
+	if len(its) == 0 {
+		return bc
+	}
+	return newMergedCursor(append(its, &boltIter{c: bc}))
+}
 
 // cursor walks one bucket in key order; every move returns (nil, nil) past
 // either end.
@@ -172,8 +218,6 @@ func (tx *Tx) finish() error {
 		v = binary.BigEndian.AppendUint64(v, uint64(c.expires))
 		tx.put(bSys, sysCountKey(ns), v)
 	}
-	tx.put(bSys, sysNextVersion, putU64(tx.db.nextVersion))
-	tx.put(bSys, sysNextNS, putU64(uint64(tx.db.nextNS)))
 	return nil
 }
 
@@ -181,6 +225,7 @@ func (tx *Tx) finish() error {
 func (tx *Tx) newVersion() uint64 {
 	v := tx.db.nextVersion
 	tx.db.nextVersion++
+	tx.put(bSys, sysNextVersion, putU64(tx.db.nextVersion))
 	return v
 }
 

@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"bytes"
+
+	"github.com/tidwall/btree"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The overlay: recent writes live in memtables (ordered in-memory trees)
+// above bbolt. A lookup asks the newest memtable first, then older frozen
+// ones, then bbolt; a deletion is a tombstone until it reaches bbolt.
+//
+// The committer owns the active memtable and is its only writer. After each
+// batch it publishes a copy-on-write snapshot of it (tidwall/btree's Copy is
+// O(1) and shares nodes until either side writes), so readers never lock
+// against the writer and always see whole batches.
+
+// memItem is one entry. Items are immutable once in a tree: a rewrite
+// inserts a new item.
+type memItem struct {
+	key []byte // bucket id byte, then the bucket key
+	val []byte
+	del bool // tombstone
+}
+
+// value is what a lookup returns: nil for a tombstone (absent), the
+// non-nil value otherwise.
+func (it *memItem) value() []byte {
+	if it.del {
+		return nil
+	}
+	return it.val
+}
+
+func (it *memItem) size() int64 { return int64(len(it.key)+len(it.val)) + 64 }
+
+func lessItem(a, b *memItem) bool { return bytes.Compare(a.key, b.key) < 0 }
+
+type memTree = btree.BTreeG[*memItem]
+
+func newMemTree() *memTree {
+	return btree.NewBTreeGOptions(lessItem, btree.Options{NoLocks: true, Degree: 64})
+}
+
+// memtable is a tree plus what flushing it needs to know.
+type memtable struct {
+	tree  *memTree
+	bytes int64  // approximate memory held
+	seg   uint64 // last WAL segment holding its writes
+}
+
+func newMemtable() *memtable { return &memtable{tree: newMemTree()} }
+
+// memKey builds the tree key for (bucket, k) into buf.
+func memKey(buf []byte, b bucketID, k []byte) []byte {
+	buf = append(buf[:0], byte(b))
+	return append(buf, k...)
+}
+
+// set inserts or replaces an entry, keeping the size estimate.
+func (m *memtable) set(it *memItem) {
+	if old, ok := m.tree.Set(it); ok {
+		m.bytes -= old.size()
+	}
+	m.bytes += it.size()
+}
+
+// --- iteration across layers -----------------------------------------
+
+// layerIter walks one layer restricted to one bucket. Keys are bucket keys
+// (without the bucket byte).
+type layerIter interface {
+	seekGE(k []byte) bool
+	seekLE(k []byte) bool
+	first() bool
+	last() bool
+	next() bool
+	prev() bool
+	key() []byte
+	val() []byte
+	deleted() bool
+}
+
+// treeIter is a layerIter over a memtable tree.
+type treeIter struct {
+	it    btree.IterG[*memItem]
+	b     byte
+	cur   *memItem
+	probe memItem
+	buf   []byte
+}
+
+func newTreeIter(t *memTree, b bucketID) *treeIter {
+	return &treeIter{it: t.Iter(), b: byte(b)}
+}
+
+func (t *treeIter) ok(valid bool) bool {
+	if !valid {
+		t.cur = nil
+		return false
+	}
+	item := t.it.Item()
+	if len(item.key) == 0 || item.key[0] != t.b {
+		t.cur = nil
+		return false
+	}
+	t.cur = item
+	return true
+}
+
+func (t *treeIter) seekGE(k []byte) bool {
+	t.buf = memKey(t.buf, bucketID(t.b), k)
+	t.probe.key = t.buf
+	return t.ok(t.it.Seek(&t.probe))
+}
+
+func (t *treeIter) seekLE(k []byte) bool {
+	if t.seekGE(k) && bytes.Equal(t.key(), k) {
+		return true
+	}
+	if t.cur == nil {
+		// Past the bucket's end (or the tree's): the last key ≤ k is the
+		// bucket's last key.
+		return t.last()
+	}
+	return t.ok(t.it.Prev())
+}
+
+func (t *treeIter) first() bool { return t.seekGE(nil) }
+
+func (t *treeIter) last() bool {
+	t.buf = append(t.buf[:0], t.b+1)
+	t.probe.key = t.buf
+	if t.it.Seek(&t.probe) {
+		return t.ok(t.it.Prev())
+	}
+	return t.ok(t.it.Last())
+}
+
+func (t *treeIter) next() bool    { return t.ok(t.it.Next()) }
+func (t *treeIter) prev() bool    { return t.ok(t.it.Prev()) }
+func (t *treeIter) key() []byte   { return t.cur.key[1:] }
+func (t *treeIter) val() []byte   { return t.cur.val }
+func (t *treeIter) deleted() bool { return t.cur.del }
+func (t *treeIter) release()      { t.it.Release() }
+
+// boltIter is a layerIter over a bbolt bucket.
+type boltIter struct {
+	c    *bolt.Cursor
+	k, v []byte
+}
+
+func (b *boltIter) set(k, v []byte) bool { b.k, b.v = k, v; return k != nil }
+func (b *boltIter) seekGE(k []byte) bool { return b.set(b.c.Seek(k)) }
+func (b *boltIter) seekLE(k []byte) bool {
+	kk, vv := b.c.Seek(k)
+	if kk != nil && bytes.Equal(kk, k) {
+		return b.set(kk, vv)
+	}
+	if kk == nil {
+		return b.set(b.c.Last())
+	}
+	return b.set(b.c.Prev())
+}
+func (b *boltIter) first() bool   { return b.set(b.c.First()) }
+func (b *boltIter) last() bool    { return b.set(b.c.Last()) }
+func (b *boltIter) next() bool    { return b.set(b.c.Next()) }
+func (b *boltIter) prev() bool    { return b.set(b.c.Prev()) }
+func (b *boltIter) key() []byte   { return b.k }
+func (b *boltIter) val() []byte   { return b.v }
+func (b *boltIter) deleted() bool { return false }
+
+// mergedCursor presents several layers (newest first) as one cursor:
+// for equal keys the newest layer wins, and tombstones hide the key.
+type mergedCursor struct {
+	its   []layerIter
+	valid []bool
+	fwd   bool
+	cur   int // index of the layer holding the current entry, -1 = none
+}
+
+func newMergedCursor(its []layerIter) *mergedCursor {
+	return &mergedCursor{its: its, valid: make([]bool, len(its)), cur: -1}
+}
+
+func (m *mergedCursor) First() ([]byte, []byte) {
+	for i, it := range m.its {
+		m.valid[i] = it.first()
+	}
+	m.fwd = true
+	return m.settle()
+}
+
+func (m *mergedCursor) Last() ([]byte, []byte) {
+	for i, it := range m.its {
+		m.valid[i] = it.last()
+	}
+	m.fwd = false
+	return m.settle()
+}
+
+func (m *mergedCursor) Seek(k []byte) ([]byte, []byte) {
+	for i, it := range m.its {
+		m.valid[i] = it.seekGE(k)
+	}
+	m.fwd = true
+	return m.settle()
+}
+
+// seekLE positions at the last key ≤ k.
+func (m *mergedCursor) seekLE(k []byte) ([]byte, []byte) {
+	for i, it := range m.its {
+		m.valid[i] = it.seekLE(k)
+	}
+	m.fwd = false
+	return m.settle()
+}
+
+func (m *mergedCursor) Next() ([]byte, []byte) {
+	if m.cur < 0 {
+		return nil, nil
+	}
+	k := m.its[m.cur].key()
+	if !m.fwd {
+		// Turn around: every layer to its first key > k.
+		for i, it := range m.its {
+			m.valid[i] = it.seekGE(k)
+			if m.valid[i] && bytes.Equal(it.key(), k) {
+				m.valid[i] = it.next()
+			}
+		}
+		m.fwd = true
+		return m.settle()
+	}
+	m.advancePast(k)
+	return m.settle()
+}
+
+func (m *mergedCursor) Prev() ([]byte, []byte) {
+	if m.cur < 0 {
+		return nil, nil
+	}
+	k := m.its[m.cur].key()
+	if m.fwd {
+		for i, it := range m.its {
+			m.valid[i] = it.seekLE(k)
+			if m.valid[i] && bytes.Equal(it.key(), k) {
+				m.valid[i] = it.prev()
+			}
+		}
+		m.fwd = false
+		return m.settle()
+	}
+	m.advancePast(k)
+	return m.settle()
+}
+
+// advancePast moves every layer sitting on k one step in the direction.
+func (m *mergedCursor) advancePast(k []byte) {
+	for i, it := range m.its {
+		if m.valid[i] && bytes.Equal(it.key(), k) {
+			if m.fwd {
+				m.valid[i] = it.next()
+			} else {
+				m.valid[i] = it.prev()
+			}
+		}
+	}
+}
+
+// settle picks the current entry: the smallest (forward) or largest
+// (backward) key across layers, newest layer first, skipping tombstones.
+func (m *mergedCursor) settle() ([]byte, []byte) {
+	for {
+		best := -1
+		for i, it := range m.its {
+			if !m.valid[i] {
+				continue
+			}
+			if best < 0 {
+				best = i
+				continue
+			}
+			c := bytes.Compare(it.key(), m.its[best].key())
+			if (m.fwd && c < 0) || (!m.fwd && c > 0) {
+				best = i
+			}
+		}
+		m.cur = best
+		if best < 0 {
+			return nil, nil
+		}
+		it := m.its[best]
+		if !it.deleted() {
+			return it.key(), it.val()
+		}
+		m.advancePast(it.key())
+	}
+}
