@@ -115,6 +115,8 @@ type DB struct {
 	flushed      *sync.Cond // broadcast when a frozen memtable reached bbolt
 	overlayLimit int64
 	lastErr      atomic.Value // string: last background/commit error
+
+	ev evictState // size accounting, eviction index, touch buffer (evict.go)
 }
 
 // Hooks let upper layers observe engine events. Set them before serving;
@@ -126,6 +128,8 @@ type Hooks struct {
 	// Modified), and with key == nil when a whole db changes (FLUSHDB,
 	// SWAPDB). WATCH is built on it.
 	Modified func(db int, key []byte)
+	// Evicted is called for each key the evictor removes (maxmemory).
+	Evicted func(tx *Tx, db int, key []byte)
 }
 
 // Stats are process-lifetime counters (reset by ResetStats).
@@ -136,6 +140,7 @@ type Stats struct {
 	BatchedWrites atomic.Int64
 	Syncs         atomic.Int64
 	GCReclaimed   atomic.Int64
+	EvictedKeys   atomic.Int64 // keys removed by the evictor (maxmemory)
 	Flushes       atomic.Int64 // memtables moved into bbolt
 	FlushedBytes  atomic.Int64
 }
@@ -193,6 +198,7 @@ func Open(opts Options) (*DB, error) {
 		overlayLimit: opts.OverlaySize,
 	}
 	db.flushed = sync.NewCond(&db.pubMu)
+	db.ev.init()
 	db.SetFsync(opts.Fsync)
 	if err := db.createBuckets(); err != nil {
 		bdb.Close()
@@ -225,6 +231,10 @@ func Open(opts Options) (*DB, error) {
 	go db.expireLoop(ctx)
 	go db.gcLoop(ctx)
 	go db.flushLoop(ctx)
+	if err := db.loadUsage(); err != nil { // evict.go, usage.go
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -390,6 +400,7 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 		// Undo in memory, and start a fresh segment so the torn record
 		// stays the last one of its segment.
 		db.active.tree, db.active.bytes = l.mem.Copy(), before
+		db.active.reindex()
 		if _, rerr := db.wal.rotate(); rerr != nil {
 			db.log.Error().Err(rerr).Msg("cannot start a new log segment")
 		}

@@ -21,12 +21,14 @@ func (tx *Tx) ElemPut(version uint64, sub, val []byte) {
 	v := make([]byte, len(val))
 	copy(v, val)
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	tx.elemPutHook(tx.buf, tx.get(bData, tx.buf), v) // usage (usage.go)
 	tx.put(bData, tx.buf, v)
 }
 
 // ElemDelete removes an element (absent is fine).
 func (tx *Tx) ElemDelete(version uint64, sub []byte) {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	tx.elemDelHook(tx.buf, tx.get(bData, tx.buf)) // usage (usage.go)
 	tx.del(bData, tx.buf)
 }
 

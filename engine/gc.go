@@ -78,10 +78,13 @@ func (tx *Tx) reclaim(limit int) int {
 
 func (tx *Tx) reclaimVersion(gk []byte, version uint64, limit int) int {
 	var keys [][]byte
+	var size int64
 	it := tx.Elems(version)
 	for ok := it.First(); ok && len(keys) < limit; ok = it.Next() {
 		keys = append(keys, bytes.Clone(it.k))
+		size += int64(len(it.k) + len(it.v))
 	}
+	tx.addLogical(-size) // usage (usage.go)
 	for _, k := range keys {
 		tx.del(bData, k)
 	}
@@ -104,6 +107,7 @@ func (tx *Tx) reclaimNamespace(gk []byte, ns uint32, limit int) int {
 			tx.dropVersion(old.version)
 		}
 		tx.reindexExpire(mk, old.expireAt, 0)
+		tx.forgetMeta(mk, &old) // eviction index and usage (evict.go)
 		tx.del(bMeta, mk)
 	}
 	if len(mks) < limit {

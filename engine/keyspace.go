@@ -17,7 +17,7 @@ var ErrWrongType = errors.New("WRONGTYPE")
 // returned Meta are valid until the transaction ends.
 func (tx *Tx) Lookup(db int, key []byte) (m Meta, ok bool, err error) {
 	tx.buf = appendMetaKey(tx.buf[:0], tx.nsOf(db), key)
-	raw := tx.get(bMeta, tx.buf)
+	raw := tx.getMeta(tx.buf)
 	if raw == nil {
 		return m, false, nil
 	}
@@ -30,6 +30,7 @@ func (tx *Tx) Lookup(db int, key []byte) (m Meta, ok bool, err error) {
 	if err := decodeMeta(raw, &m); err != nil {
 		return m, false, err
 	}
+	tx.noteLookup(tx.buf, &m) // eviction: access time and LFU counter (touch.go)
 	return m, true, nil
 }
 
@@ -60,18 +61,25 @@ type oldState struct {
 	typ      Type
 	version  uint64
 	expireAt int64
+
+	// eviction (evict.go): order inputs and the record's logical size
+	storedAt, accessAt int64
+	freq               uint8
+	size               int64
 }
 
 func (tx *Tx) readOld(mk []byte) oldState {
-	raw := tx.get(bMeta, mk)
+	raw := tx.getMeta(mk)
 	if raw == nil {
 		return oldState{}
 	}
 	var m Meta
+	size := int64(len(mk) + len(raw))
 	if decodeMeta(raw, &m) != nil {
-		return oldState{exists: true}
+		return oldState{exists: true, size: size}
 	}
-	return oldState{exists: true, typ: m.Type, version: m.Version, expireAt: m.ExpireAt}
+	return oldState{exists: true, typ: m.Type, version: m.Version, expireAt: m.ExpireAt,
+		storedAt: m.StoredAt, accessAt: m.AccessAt, freq: m.Freq, size: size}
 }
 
 // Put stores m as key's record in db, replacing whatever was there. It keeps
@@ -88,12 +96,7 @@ func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	if old.exists && old.typ.IsCollection() && (old.typ != m.Type || old.version != m.Version) {
 		tx.dropVersion(old.version)
 	}
-	if m.StoredAt == 0 {
-		m.StoredAt = tx.Now
-	}
-	if m.AccessAt == 0 {
-		m.AccessAt = tx.Now
-	}
+	tx.stampPut(mk, &old, m) // eviction: StoredAt, AccessAt, Freq (evict.go)
 	tx.reindexExpire(mk, old.expireAt, m.ExpireAt)
 	var dk, de int64
 	if !old.exists {
@@ -103,7 +106,9 @@ func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	if dk != 0 || de != 0 {
 		tx.addCounts(ns, dk, de)
 	}
-	tx.put(bMeta, mk, appendMeta(make([]byte, 0, metaFixed+len(m.Value)+len(m.Tag)+40), m))
+	val := appendMeta(make([]byte, 0, metaFixed+len(m.Value)+len(m.Tag)+40), m)
+	tx.accountPut(mk, &old, m, val) // eviction index and usage (evict.go)
+	tx.put(bMeta, mk, val)
 	tx.Modified(db, key)
 }
 
@@ -142,6 +147,7 @@ func (tx *Tx) removeRecord(ns uint32, mk []byte, old oldState) {
 	}
 	tx.reindexExpire(mk, old.expireAt, 0)
 	tx.addCounts(ns, -1, -boolInt(old.expireAt != 0))
+	tx.forgetMeta(mk, &old) // eviction index and usage (evict.go)
 	tx.del(bMeta, mk)
 }
 
@@ -217,6 +223,8 @@ func (tx *Tx) Rename(db int, src []byte, dstDB int, dst []byte) bool {
 	mk := appendMetaKey(nil, ns, src)
 	tx.reindexExpire(mk, m.ExpireAt, 0)
 	tx.addCounts(ns, -1, -boolInt(m.ExpireAt != 0))
+	old := tx.readOld(mk)
+	tx.forgetMeta(mk, &old) // eviction index and usage (evict.go)
 	tx.del(bMeta, mk)
 	tx.Delete(dstDB, dst)
 	tx.Put(dstDB, dst, &m)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"sync"
@@ -40,6 +41,10 @@ type Tx struct {
 	probe memItem
 	pbuf  []byte
 
+	// The last meta record read, so a write right after its lookup (the
+	// usual read-modify-write) does not search every layer again.
+	lastMK, lastRaw []byte
+
 	// Now is the time commands in this transaction see, in unix ms. The
 	// caller may move it forward between commands.
 	Now int64
@@ -73,6 +78,7 @@ func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
 	tx.bk = [numBuckets]*bolt.Bucket{}
 	tx.mem, tx.memt, tx.imm, tx.probe = nil, nil, nil, memItem{}
+	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	if cap(tx.wbuf) > 1<<20 {
 		tx.wbuf = nil
 	}
@@ -105,12 +111,18 @@ func (tx *Tx) Databases() int { return tx.db.opts.Databases }
 func (tx *Tx) get(b bucketID, k []byte) []byte {
 	if tx.mem.Len() > 0 || len(tx.imm) > 0 {
 		tx.pbuf = memKey(tx.pbuf, b, k)
-		tx.probe.key = tx.pbuf
-		if it, ok := tx.mem.Get(&tx.probe); ok {
-			return it.value()
+		if tx.memt != nil { // write tx: the committer's own index
+			if it, ok := tx.memt.lookup(tx.pbuf); ok {
+				return it.value()
+			}
+		} else {
+			tx.probe.key = tx.pbuf
+			if it, ok := tx.mem.Get(&tx.probe); ok {
+				return it.value()
+			}
 		}
 		for _, m := range tx.imm {
-			if it, ok := m.tree.Get(&tx.probe); ok {
+			if it, ok := m.lookup(tx.pbuf); ok {
 				return it.value()
 			}
 		}
@@ -130,6 +142,9 @@ func (tx *Tx) put(b bucketID, k, v []byte) {
 	}
 	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), val: v})
 	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
+	if b == bMeta {
+		tx.lastMK = tx.lastMK[:0]
+	}
 }
 
 // del removes k (absent is fine) by writing a tombstone.
@@ -139,6 +154,20 @@ func (tx *Tx) del(b bucketID, k []byte) {
 	}
 	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), del: true})
 	tx.wbuf = appendOp(tx.wbuf, opDel, b, k, nil)
+	if b == bMeta {
+		tx.lastMK = tx.lastMK[:0]
+	}
+}
+
+// getMeta reads a meta record through the one-entry cache.
+func (tx *Tx) getMeta(mk []byte) []byte {
+	if len(tx.lastMK) > 0 && bytes.Equal(mk, tx.lastMK) {
+		return tx.lastRaw
+	}
+	raw := tx.get(bMeta, mk)
+	tx.lastMK = append(tx.lastMK[:0], mk...)
+	tx.lastRaw = raw
+	return raw
 }
 
 // cursor returns an ordered cursor over bucket b merging the overlay and
@@ -218,6 +247,7 @@ func (tx *Tx) finish() error {
 		v = binary.BigEndian.AppendUint64(v, uint64(c.expires))
 		tx.put(bSys, sysCountKey(ns), v)
 	}
+	tx.finishUsage() // logical size (usage.go)
 	return nil
 }
 

@@ -1,0 +1,593 @@
+package engine
+
+// Eviction support: the active policy's exact order index (bucket v) and
+// the batch operations the eviction goroutine (package eviction) runs.
+//
+// Index key layout (this file owns it, in keys.go's style):
+//
+//	v  evict  gen(1) | o1(8) | o2(8) | metaKey → ∅
+//
+// gen names the index generation: switching policy (or lfu-decay-time,
+// which changes the LFU order) starts a new generation; a rebuild pass walks
+// the meta bucket in key order and inserts entries for the new generation
+// while write hooks keep the already-visited part exact; old generations are
+// swept in the background. o1/o2 are the policy's order fields (smallest
+// evicted first): see order.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Policy is a maxmemory-policy.
+type Policy uint8
+
+// Policies. volatile-* consider only keys with an expiry.
+const (
+	PolicyNoEviction Policy = iota
+	PolicyAllKeysLRU
+	PolicyAllKeysLFU
+	PolicyAllKeysRandom
+	PolicyAllKeysLRS
+	PolicyVolatileLRU
+	PolicyVolatileLFU
+	PolicyVolatileRandom
+	PolicyVolatileLRS
+	PolicyVolatileTTL
+	numPolicies
+)
+
+var policyNames = [numPolicies]string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+	"allkeys-lrs", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-lrs", "volatile-ttl"}
+
+// String is the maxmemory-policy spelling.
+func (p Policy) String() string {
+	if p < numPolicies {
+		return policyNames[p]
+	}
+	return "noeviction"
+}
+
+// ParsePolicy parses a maxmemory-policy value (lower case).
+func ParsePolicy(s string) (Policy, bool) {
+	for i, n := range policyNames {
+		if n == s {
+			return Policy(i), true
+		}
+	}
+	return 0, false
+}
+
+// Volatile reports whether the policy only evicts keys with an expiry.
+func (p Policy) Volatile() bool { return p >= PolicyVolatileLRU }
+
+// LFU reports whether the policy orders by access frequency.
+func (p Policy) LFU() bool { return p == PolicyAllKeysLFU || p == PolicyVolatileLFU }
+
+// Redis's LFU constants.
+const (
+	LFUInitVal   = 5 // counter of a new key
+	minuteMillis = 60_000
+)
+
+// keyState is what the order of one key depends on.
+type keyState struct {
+	expireAt, storedAt, accessAt int64
+	freq                         uint8
+}
+
+// evictState is the DB's eviction state (DB.ev).
+type evictState struct {
+	// Configuration, readable from any goroutine.
+	limit     atomic.Int64  // maxmemory; 0 = none
+	want      atomic.Uint32 // desired Policy (applied by the evictor's IndexStep)
+	logFactor atomic.Int64  // lfu-log-factor
+	decay     atomic.Int64  // lfu-decay-time in minutes (0 = never decay)
+	wantDecay atomic.Int64  // desired decay, applied with the policy
+
+	// The index as built; owned by the committer goroutine (changed only
+	// inside write transactions), mirrored in idxPolicy for readers.
+	policy    Policy
+	gen       byte
+	seed      uint64
+	building  bool   // rebuild pass in progress
+	cursor    []byte // rebuild pass: meta keys < cursor are indexed
+	sweeping  bool   // old generations may still hold entries
+	idxPolicy atomic.Uint32
+
+	// Usage (usage.go).
+	logical      atomic.Int64  // exact logical bytes (meta + data keys and values)
+	logicalDirty bool          // committer: logical changed in this batch
+	ratioBit     atomic.Uint64 // float64 bits: in-use bytes per logical byte
+	stuck        atomic.Bool   // over the limit with nothing left to evict
+	evicting     atomic.Bool   // set by the evictor while it runs
+
+	kick    chan struct{} // wakes the evictor
+	roundMu sync.Mutex
+	round   chan struct{} // closed after every evictor round
+
+	touches touchBuffer
+}
+
+func (ev *evictState) init() {
+	ev.kick = make(chan struct{}, 1)
+	ev.round = make(chan struct{})
+	ev.logFactor.Store(10)
+	ev.decay.Store(1)
+	ev.wantDecay.Store(1)
+	ev.setRatio(defaultRatio)
+	ev.touches.init()
+}
+
+// --- configuration --------------------------------------------------------
+
+// SetMaxMemory sets the disk budget in bytes (0 = no limit).
+func (db *DB) SetMaxMemory(n int64) {
+	db.ev.limit.Store(n)
+	db.ev.stuck.Store(false)
+	db.KickEvictor()
+}
+
+// MaxMemory is the disk budget (0 = none).
+func (db *DB) MaxMemory() int64 { return db.ev.limit.Load() }
+
+// SetEvictPolicy selects the policy. The order index is rebuilt in the
+// background (IndexStep); until then the previous index keeps serving.
+func (db *DB) SetEvictPolicy(p Policy) {
+	db.ev.want.Store(uint32(p))
+	db.ev.stuck.Store(false)
+	db.KickEvictor()
+}
+
+// EvictPolicy is the selected policy.
+func (db *DB) EvictPolicy() Policy { return Policy(db.ev.want.Load()) }
+
+// SetLFUParams sets lfu-log-factor and lfu-decay-time (minutes). A new
+// decay time reorders the LFU index (rebuilt in the background).
+func (db *DB) SetLFUParams(logFactor, decayMinutes int64) {
+	db.ev.logFactor.Store(logFactor)
+	db.ev.wantDecay.Store(decayMinutes)
+	db.KickEvictor()
+}
+
+// KickEvictor wakes the eviction goroutine.
+func (db *DB) KickEvictor() {
+	select {
+	case db.ev.kick <- struct{}{}:
+	default:
+	}
+}
+
+// EvictorWake is the channel the eviction goroutine waits on.
+func (db *DB) EvictorWake() <-chan struct{} { return db.ev.kick }
+
+// EvictorRoundDone wakes writers waiting for the evictor (OverLimit).
+func (db *DB) EvictorRoundDone() {
+	db.ev.roundMu.Lock()
+	close(db.ev.round)
+	db.ev.round = make(chan struct{})
+	db.ev.roundMu.Unlock()
+}
+
+// SetStuck records whether usage is over the limit with nothing evictable
+// (writes flagged denyoom then fail with OOM).
+func (db *DB) SetStuck(v bool) { db.ev.stuck.Store(v) }
+
+// OverLimit reports whether a write that may grow the store must be
+// refused: usage is over maxmemory and the policy is noeviction, or nothing
+// is left to evict. Over the limit with evictable keys, the writer waits
+// (at most 100 ms) for the evictor instead, then proceeds: the budget is
+// kept by back-pressure, not by failing writes.
+func (db *DB) OverLimit() bool {
+	lim := db.ev.limit.Load()
+	if lim == 0 || db.UsedBytes() <= lim {
+		return false
+	}
+	if db.EvictPolicy() == PolicyNoEviction || db.ev.stuck.Load() {
+		db.KickEvictor() // expired keys still go
+		return true
+	}
+	deadline := time.NewTimer(100 * time.Millisecond)
+	defer deadline.Stop()
+	for db.UsedBytes() > lim && !db.ev.stuck.Load() {
+		db.ev.roundMu.Lock()
+		ch := db.ev.round
+		db.ev.roundMu.Unlock()
+		db.KickEvictor()
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return db.ev.stuck.Load()
+		}
+	}
+	return db.ev.stuck.Load()
+}
+
+// --- LFU ----------------------------------------------------------------
+
+// lfuDecayed is Redis's LFUDecrAndReturn: the counter minus one per
+// lfu-decay-time minutes elapsed since the last access.
+func lfuDecayed(freq uint8, accessAt, now int64, decay int64) uint8 {
+	if decay <= 0 || now <= accessAt {
+		return freq
+	}
+	periods := (now/minuteMillis - accessAt/minuteMillis) / decay
+	if periods >= int64(freq) {
+		return 0
+	}
+	return freq - uint8(periods)
+}
+
+// lfuIncr is Redis's LFULogIncr: a logarithmic, probabilistic increment.
+func lfuIncr(freq uint8, logFactor int64) uint8 {
+	if freq == 255 {
+		return 255
+	}
+	base := float64(freq) - LFUInitVal
+	if base < 0 {
+		base = 0
+	}
+	if rand.Float64() < 1.0/(base*float64(logFactor)+1) {
+		freq++
+	}
+	return freq
+}
+
+// access applies one access at now to (freq, at) and returns the new state.
+func (ev *evictState) access(freq uint8, at, now int64) (uint8, int64) {
+	freq = lfuIncr(lfuDecayed(freq, at, now, ev.decay.Load()), ev.logFactor.Load())
+	if now < at {
+		now = at
+	}
+	return freq, now
+}
+
+// EffectiveFreq is the LFU counter OBJECT FREQ reports at now (decayed).
+func (db *DB) EffectiveFreq(m *Meta, now int64) uint8 {
+	return lfuDecayed(m.Freq, m.AccessAt, now, db.ev.decay.Load())
+}
+
+// --- the order index ----------------------------------------------------
+
+// order returns the index fields of a key under the built policy, or
+// ok == false when the key is not a candidate (noeviction, or volatile-*
+// and no expiry).
+func (ev *evictState) order(mk []byte, s *keyState) (o1, o2 uint64, ok bool) {
+	p := ev.policy
+	if p == PolicyNoEviction || (p.Volatile() && s.expireAt == 0) {
+		return 0, 0, false
+	}
+	switch p {
+	case PolicyAllKeysLRU, PolicyVolatileLRU:
+		return uint64(s.accessAt), 0, true
+	case PolicyAllKeysLRS, PolicyVolatileLRS:
+		return uint64(s.storedAt), 0, true
+	case PolicyAllKeysRandom, PolicyVolatileRandom:
+		return xxhash.Sum64(binary.BigEndian.AppendUint64(append([]byte(nil), mk...), ev.seed)), 0, true
+	case PolicyVolatileTTL:
+		return uint64(s.expireAt), uint64(s.accessAt), true
+	}
+	// LFU: the decayed counter falls by one per decay period since the
+	// last access, so ordering by counter·decay + access minute orders by
+	// the decayed counter at any later time; ties by recency.
+	d := ev.decay.Load()
+	if d <= 0 {
+		return uint64(s.freq), uint64(s.accessAt), true
+	}
+	return uint64(s.freq)*uint64(d) + uint64(s.accessAt/minuteMillis), uint64(s.accessAt), true
+}
+
+func appendEvictKey(buf []byte, gen byte, o1, o2 uint64, mk []byte) []byte {
+	buf = append(buf, gen)
+	buf = binary.BigEndian.AppendUint64(buf, o1)
+	buf = binary.BigEndian.AppendUint64(buf, o2)
+	return append(buf, mk...)
+}
+
+const evictHdrLen = 1 + 8 + 8
+
+// indexed reports whether mk's index entry is kept by the hooks (the
+// rebuild pass has visited it).
+func (ev *evictState) indexed(mk []byte) bool {
+	return ev.policy != PolicyNoEviction && (!ev.building || bytes.Compare(mk, ev.cursor) < 0)
+}
+
+// reindex moves mk's index entry from old to new (nil = absent).
+func (tx *Tx) reindex(mk []byte, old, new *keyState) {
+	ev := &tx.db.ev
+	if !ev.indexed(mk) {
+		return
+	}
+	var ok1, ok2 bool
+	var a1, a2, b1, b2 uint64
+	if old != nil {
+		a1, a2, ok1 = ev.order(mk, old)
+	}
+	if new != nil {
+		b1, b2, ok2 = ev.order(mk, new)
+	}
+	if ok1 && ok2 && a1 == b1 && a2 == b2 {
+		return
+	}
+	if ok1 {
+		tx.del(bEvict, appendEvictKey(make([]byte, 0, evictHdrLen+len(mk)), ev.gen, a1, a2, mk))
+	}
+	if ok2 {
+		tx.put(bEvict, appendEvictKey(make([]byte, 0, evictHdrLen+len(mk)), ev.gen, b1, b2, mk), nil)
+	}
+}
+
+// stampPut sets the eviction fields of a record being written (Put hook):
+// every write is a store (StoredAt = now) and an access. An existing key
+// continues its access history (its counter decays, then counts this
+// access, as Redis's lookupKeyWrite does); a new key starts at
+// LFUInitVal unless the Meta brings a counter (RENAME, COPY keep it).
+func (tx *Tx) stampPut(mk []byte, old *oldState, m *Meta) {
+	now := tx.Now
+	ev := &tx.db.ev
+	m.StoredAt = now
+	if old.exists {
+		freq, at := old.freq, old.accessAt
+		if e, ok := ev.touches.take(mk); ok && e.at >= at {
+			freq, at = e.freq, e.at
+			if at == now { // this command's own lookup already counted
+				m.Freq, m.AccessAt = freq, at
+				return
+			}
+		}
+		m.Freq, m.AccessAt = ev.access(freq, at, now)
+		return
+	}
+	if m.Freq == 0 {
+		m.Freq = LFUInitVal
+	}
+	m.AccessAt = now
+}
+
+// keyStateOf builds the index inputs of a record.
+func keyStateOf(m *Meta) keyState {
+	return keyState{expireAt: m.ExpireAt, storedAt: m.StoredAt, accessAt: m.AccessAt, freq: m.Freq}
+}
+
+func (o *oldState) keyState() keyState {
+	return keyState{expireAt: o.expireAt, storedAt: o.storedAt, accessAt: o.accessAt, freq: o.freq}
+}
+
+// accountPut is the Put hook run just before the record is stored: index
+// entry and logical size. val is the encoded record.
+func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
+	ns := keyStateOf(m)
+	if old.exists {
+		os := old.keyState()
+		tx.reindex(mk, &os, &ns)
+	} else {
+		tx.reindex(mk, nil, &ns)
+	}
+	tx.addLogical(int64(len(mk)+len(val)) - old.size)
+}
+
+// forgetMeta is the hook for a record leaving the meta bucket.
+func (tx *Tx) forgetMeta(mk []byte, old *oldState) {
+	if !old.exists {
+		return
+	}
+	os := old.keyState()
+	tx.reindex(mk, &os, nil)
+	tx.addLogical(-old.size)
+	tx.db.ev.touches.drop(mk)
+}
+
+// --- policy switch and rebuild -----------------------------------------
+
+var (
+	sysEvictPolicy = []byte("evict:policy") // policy(1) gen(1) decay(8) seed(8) [cursor…]
+)
+
+// IndexStep applies a pending policy (or LFU decay) change and runs one
+// bounded batch of the index rebuild or of the sweep of old generations.
+// It reports whether the index is complete and clean.
+func (db *DB) IndexStep(limit int) (done bool, err error) {
+	ev := &db.ev
+	err = db.Update(func(tx *Tx) error {
+		want := Policy(ev.want.Load())
+		wantDecay := ev.wantDecay.Load()
+		if want != ev.policy || (want.LFU() && wantDecay != ev.decay.Load()) {
+			ev.policy, ev.gen = want, ev.gen+1
+			ev.decay.Store(wantDecay)
+			ev.seed = rand.Uint64()
+			ev.building = want != PolicyNoEviction
+			ev.cursor = []byte{}
+			ev.sweeping = true
+			ev.idxPolicy.Store(uint32(want))
+			tx.saveIndexState()
+			return nil
+		}
+		ev.decay.Store(wantDecay)
+		switch {
+		case ev.building:
+			tx.rebuildBatch(limit)
+			tx.saveIndexState()
+		case ev.sweeping:
+			tx.sweepBatch(limit)
+			if !ev.sweeping {
+				tx.saveIndexState()
+			}
+		default:
+			done = true
+		}
+		return nil
+	})
+	return done, err
+}
+
+// IndexReady reports whether the index serves the selected policy fully.
+func (db *DB) IndexReady() bool {
+	return Policy(db.ev.idxPolicy.Load()) == db.EvictPolicy() && !db.ev.buildingFlag()
+}
+
+func (ev *evictState) buildingFlag() bool { return ev.building }
+
+func (tx *Tx) saveIndexState() {
+	ev := &tx.db.ev
+	v := []byte{byte(ev.policy), ev.gen}
+	v = binary.BigEndian.AppendUint64(v, uint64(ev.decay.Load()))
+	v = binary.BigEndian.AppendUint64(v, ev.seed)
+	var flags byte
+	if ev.building {
+		flags |= 1
+	}
+	if ev.sweeping {
+		flags |= 2
+	}
+	v = append(v, flags)
+	v = append(v, ev.cursor...)
+	tx.put(bSys, sysEvictPolicy, v)
+}
+
+// loadIndexState reads the persisted index state (Open).
+func (tx *Tx) loadIndexState() {
+	ev := &tx.db.ev
+	v := tx.get(bSys, sysEvictPolicy)
+	if len(v) < 19 {
+		ev.idxPolicy.Store(0)
+		return
+	}
+	ev.policy, ev.gen = Policy(v[0]), v[1]
+	ev.decay.Store(int64(binary.BigEndian.Uint64(v[2:])))
+	ev.wantDecay.Store(ev.decay.Load())
+	ev.seed = binary.BigEndian.Uint64(v[10:])
+	ev.building, ev.sweeping = v[18]&1 != 0, v[18]&2 != 0
+	ev.cursor = bytes.Clone(v[19:])
+	ev.idxPolicy.Store(uint32(ev.policy))
+	ev.want.Store(uint32(ev.policy))
+}
+
+// rebuildBatch indexes up to limit meta records from the rebuild cursor.
+func (tx *Tx) rebuildBatch(limit int) {
+	ev := &tx.db.ev
+	type rec struct {
+		mk []byte
+		s  keyState
+	}
+	var todo []rec
+	c := tx.cursor(bMeta)
+	var m Meta
+	k, v := c.Seek(ev.cursor)
+	for ; k != nil && len(todo) < limit; k, v = c.Next() {
+		if decodeMeta(v, &m) != nil {
+			continue
+		}
+		todo = append(todo, rec{bytes.Clone(k), keyStateOf(&m)})
+	}
+	if k == nil {
+		ev.building = false
+		ev.cursor = nil
+	} else {
+		ev.cursor = bytes.Clone(k)
+	}
+	for _, r := range todo {
+		if o1, o2, ok := ev.order(r.mk, &r.s); ok {
+			tx.put(bEvict, appendEvictKey(nil, ev.gen, o1, o2, r.mk), nil)
+		}
+	}
+}
+
+// sweepBatch deletes up to limit entries of old generations.
+func (tx *Tx) sweepBatch(limit int) {
+	ev := &tx.db.ev
+	var todo [][]byte
+	c := tx.cursor(bEvict)
+	for k, _ := c.First(); k != nil && len(todo) < limit; k, _ = c.Next() {
+		if k[0] == ev.gen {
+			// Skip the live generation.
+			if ev.gen == 255 {
+				break
+			}
+			k, _ = c.Seek([]byte{ev.gen + 1})
+			if k == nil {
+				break
+			}
+		}
+		todo = append(todo, bytes.Clone(k))
+	}
+	for _, k := range todo {
+		tx.del(bEvict, k)
+	}
+	if len(todo) < limit {
+		ev.sweeping = false
+	}
+}
+
+// --- eviction -----------------------------------------------------------
+
+// EvictResult says what one EvictKeys batch did.
+type EvictResult struct {
+	Evicted     int  // keys removed
+	Collections bool // a collection was evicted: its elements wait for the reclaimer
+	Empty       bool // the index holds no candidate
+}
+
+// EvictKeys removes keys from the front of the active order until usage is
+// at most target bytes, limit keys were removed, or a collection was
+// removed (its elements are freed by the reclaimer, so usage must be
+// measured again before evicting more). Each removal fires the Evicted and
+// Modified hooks and counts in evicted_keys.
+func (db *DB) EvictKeys(limit int, target int64) (EvictResult, error) {
+	var res EvictResult
+	err := db.Update(func(tx *Tx) error {
+		res = tx.evictBatch(limit, target)
+		return nil
+	})
+	return res, err
+}
+
+func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
+	var res EvictResult
+	ev := &tx.db.ev
+	if ev.policy == PolicyNoEviction {
+		res.Empty = true
+		return res
+	}
+	prefix := []byte{ev.gen}
+	for res.Evicted < limit && tx.db.UsedBytes() > target && !res.Collections {
+		k, _ := tx.cursor(bEvict).Seek(prefix)
+		if k == nil || k[0] != ev.gen || len(k) < evictHdrLen {
+			res.Empty = true
+			break
+		}
+		ek := bytes.Clone(k)
+		mk := ek[evictHdrLen:]
+		old := tx.readOld(mk)
+		if !old.exists {
+			tx.del(bEvict, ek) // stale entry
+			continue
+		}
+		s := old.keyState()
+		if o1, o2, ok := ev.order(mk, &s); !ok || !bytes.Equal(appendEvictKey(nil, ev.gen, o1, o2, mk), ek) {
+			tx.del(bEvict, ek) // stale entry
+			continue
+		}
+		ns, _, key := splitMetaKey(mk)
+		key = bytes.Clone(key)
+		tx.removeRecord(ns, mk, old)
+		tx.del(bEvict, ek) // in case the rebuild cursor had not reached it
+		res.Evicted++
+		tx.db.stats.EvictedKeys.Add(1)
+		if old.typ.IsCollection() {
+			res.Collections = true
+		}
+		if db, ok := tx.dbOfNS(ns); ok {
+			tx.Modified(db, key)
+			if h := tx.db.hooks.Evicted; h != nil {
+				h(tx, db, key)
+			}
+		}
+	}
+	return res
+}
