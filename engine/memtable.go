@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/tidwall/btree"
 	bolt "go.etcd.io/bbolt"
@@ -43,14 +44,34 @@ func newMemTree() *memTree {
 	return btree.NewBTreeGOptions(lessItem, btree.Options{NoLocks: true, Degree: 64})
 }
 
-// memtable is a tree plus what flushing it needs to know.
+// memtable is a tree plus what flushing it needs to know. idx indexes the
+// same items by key for O(1) point lookups: only the committer reads the
+// active memtable's idx; once frozen, idx is read-only and shared.
 type memtable struct {
 	tree  *memTree
+	idx   map[string]*memItem
 	bytes int64  // approximate memory held
 	seg   uint64 // last WAL segment holding its writes
 }
 
-func newMemtable() *memtable { return &memtable{tree: newMemTree()} }
+func newMemtable() *memtable {
+	return &memtable{tree: newMemTree(), idx: make(map[string]*memItem, 1024)}
+}
+
+// lookup finds an entry by tree key (bucket byte + key).
+func (m *memtable) lookup(k []byte) (*memItem, bool) {
+	it, ok := m.idx[string(k)]
+	return it, ok
+}
+
+// reindex rebuilds idx from the tree (after an in-memory rollback).
+func (m *memtable) reindex() {
+	m.idx = make(map[string]*memItem, m.tree.Len())
+	m.tree.Scan(func(it *memItem) bool {
+		m.idx[unsafe.String(unsafe.SliceData(it.key), len(it.key))] = it
+		return true
+	})
+}
 
 // memKey builds the tree key for (bucket, k) into buf.
 func memKey(buf []byte, b bucketID, k []byte) []byte {
@@ -64,6 +85,8 @@ func (m *memtable) set(it *memItem) {
 		m.bytes -= old.size()
 	}
 	m.bytes += it.size()
+	// The item's key is immutable, so the map may share its bytes.
+	m.idx[unsafe.String(unsafe.SliceData(it.key), len(it.key))] = it
 }
 
 // --- iteration across layers -----------------------------------------
