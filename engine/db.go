@@ -114,9 +114,22 @@ type DB struct {
 	flushCh      chan struct{}
 	flushed      *sync.Cond // broadcast when a frozen memtable reached bbolt
 	overlayLimit int64
-	lastErr      atomic.Value // string: last background/commit error
+
+	// swap.go: flushMu is held by the flusher around each flush and by a
+	// compaction for its whole copy; boltMu is held shared by every bbolt
+	// reader and exclusively by the file swap.
+	flushMu sync.Mutex
+	boltMu  sync.RWMutex
+	lastErr atomic.Value // string: last background/commit error
 
 	ev evictState // size accounting, eviction index, touch buffer (evict.go)
+
+	// Online compaction seams (compact.go), to be set by the storage layer:
+	// holdFlush stops bbolt from changing (the flusher waits; writes stay in
+	// the overlay) until release; swapFile excludes bbolt readers, replaces
+	// the open file with the compacted copy at path and reopens it.
+	holdFlush func() (release func())
+	swapFile  func(path string) error
 }
 
 // Hooks let upper layers observe engine events. Set them before serving;
@@ -177,11 +190,7 @@ func Open(opts Options) (*DB, error) {
 	if err := checkUncleanStart(opts, path); err != nil {
 		return nil, err
 	}
-	bdb, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:         500 * time.Millisecond,
-		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: 1 << 30,
-	})
+	bdb, err := bolt.Open(path, 0o644, boltOptions())
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w", opts.Dir, ErrLocked)
 	}
@@ -198,6 +207,7 @@ func Open(opts Options) (*DB, error) {
 		overlayLimit: opts.OverlaySize,
 	}
 	db.flushed = sync.NewCond(&db.pubMu)
+	db.initSeams()
 	db.ev.init()
 	db.SetFsync(opts.Fsync)
 	if err := db.createBuckets(); err != nil {
@@ -236,6 +246,15 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// boltOptions are the options the data file is opened with.
+func boltOptions() *bolt.Options {
+	return &bolt.Options{
+		Timeout:         500 * time.Millisecond,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 1 << 30,
+	}
 }
 
 // createBuckets makes sure every bucket exists.
@@ -283,7 +302,7 @@ func (db *DB) SetFsync(f Fsync) { db.fsync.Store(int32(f)) }
 func (db *DB) Stats() *Stats { return &db.stats }
 
 // Path is the bbolt file's path.
-func (db *DB) Path() string { return db.bolt.Path() }
+func (db *DB) Path() string { return filepath.Join(db.opts.Dir, FileName) }
 
 // View runs fn in a read transaction on the latest committed state.
 func (db *DB) View(fn func(*Tx) error) error {
@@ -293,11 +312,11 @@ func (db *DB) View(fn func(*Tx) error) error {
 	// Layers first, then the bbolt snapshot: a memtable leaves the layers
 	// only after its flush committed, so this pairing never misses data.
 	l := db.view.Load()
-	btx, err := db.bolt.Begin(false)
+	btx, end, err := db.beginBolt()
 	if err != nil {
 		return err
 	}
-	defer btx.Rollback()
+	defer end()
 	tx := getTx(db, btx, false)
 	tx.mem, tx.imm = l.mem, l.imm
 	err = fn(tx)
@@ -378,11 +397,11 @@ func (db *DB) commit(batch []*request) {
 }
 
 func (db *DB) runBatch(batch []*request, l *layers) error {
-	btx, err := db.bolt.Begin(false)
+	btx, end, err := db.beginBolt()
 	if err != nil {
 		return err
 	}
-	defer btx.Rollback()
+	defer end()
 	before := db.active.bytes
 	tx := getTx(db, btx, true)
 	defer putTx(tx)

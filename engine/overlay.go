@@ -97,7 +97,10 @@ func (db *DB) flushLoop(ctx context.Context) {
 // deletes its log segments.
 func (db *DB) flushOldest(m *memtable) error {
 	start := time.Now()
-	if err := flushTree(db.bolt, m.tree); err != nil {
+	db.flushMu.Lock()
+	err := flushTree(db.bolt, m.tree)
+	db.flushMu.Unlock()
+	if err != nil {
 		return err
 	}
 	db.pubMu.Lock()
@@ -208,7 +211,11 @@ func (db *DB) Snapshot(path string) error {
 	tmp := path + ".tmp"
 	os.Remove(tmp)
 	l := db.view.Load()
-	err := db.bolt.View(func(btx *bolt.Tx) error { return btx.CopyFile(tmp, 0o644) })
+	btx, end, err := db.beginBolt()
+	if err == nil {
+		err = btx.CopyFile(tmp, 0o644)
+		end()
+	}
 	if err != nil {
 		os.Remove(tmp)
 		return err

@@ -67,10 +67,11 @@ func run(args []string, stderr io.Writer) int {
 
 	start := time.Now()
 	db, err := engine.Open(engine.Options{
-		Dir:       cfg.Get("dir"),
-		Fsync:     cfg.Fsync(),
-		Databases: int(cfg.Int("databases")),
-		Logger:    log.With().Str("component", "engine").Logger(),
+		Dir:         cfg.Get("dir"),
+		Fsync:       cfg.Fsync(),
+		Databases:   int(cfg.Int("databases")),
+		OverlaySize: cfg.Int("overlay-size"),
+		Logger:      log.With().Str("component", "engine").Logger(),
 	})
 	if err != nil {
 		return fail("cannot open data directory %q: %v", cfg.Get("dir"), err)
