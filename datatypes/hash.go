@@ -101,9 +101,7 @@ func HashDel(tx *engine.Tx, db int, key []byte, fields ...[]byte) (int64, error)
 		if tx.ElemGet(m.Version, f) != nil {
 			n++
 			m.Count--
-			if m.Count > 0 {
-				tx.ElemDelete(m.Version, f)
-			}
+			tx.ElemDelete(m.Version, f)
 		}
 	}
 	if n > 0 {

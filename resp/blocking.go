@@ -1,0 +1,335 @@
+package resp
+
+import (
+	"errors"
+	"math"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/diskcached/diskcached/datatypes"
+	"github.com/diskcached/diskcached/engine"
+)
+
+// Blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP).
+//
+// A blocking command runs on its client's goroutine without a transaction.
+// It registers a waiter on each of its keys (a FIFO queue per (db, key)),
+// then tries once in a write transaction; when nothing can be served it
+// waits for a wake-up, its timeout, CLIENT UNBLOCK, shutdown or the client's
+// disconnection, and tries again. A waiter keeps its place in every queue
+// until it is served or gives up, so first-blocked is first-served.
+//
+// Writes that add list elements call signalKeyReady after the write; it wakes
+// the first waiters of that key, as many as the list could serve. A woken
+// waiter that finds nothing (someone else was faster) stays where it was.
+// When a waiter leaves after having been woken (served, timed out, gone), the
+// next waiter of each of its keys is woken in its place, so an element is
+// never left behind while someone waits for it.
+
+// ErrUnblocked is what CLIENT UNBLOCK … ERROR makes the blocked command reply.
+const ErrUnblocked ReplyError = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// pollInterval is how often a blocked client's socket is checked for EOF.
+const pollInterval = 100 * time.Millisecond
+
+type blockKey struct {
+	db  int
+	key string
+}
+
+type waiter struct {
+	c       *Client
+	db      int
+	keys    []string
+	wake    chan struct{} // a signal: try again
+	unblock chan bool     // CLIENT UNBLOCK; true = with error
+	woken   bool          // guarded by blockState.mu
+}
+
+type blockState struct {
+	mu       sync.Mutex
+	queues   map[blockKey][]*waiter
+	byClient map[int64]*waiter
+	waiting  atomic.Int64
+	closing  chan struct{}
+	closed   bool
+}
+
+var blockStates sync.Map // *Server → *blockState
+
+func (s *Server) blocking() *blockState {
+	if v, ok := blockStates.Load(s); ok {
+		return v.(*blockState)
+	}
+	v, _ := blockStates.LoadOrStore(s, &blockState{
+		queues:   map[blockKey][]*waiter{},
+		byClient: map[int64]*waiter{},
+		closing:  make(chan struct{}),
+	})
+	return v.(*blockState)
+}
+
+// BlockedClients is the number of clients waiting in a blocking command
+// (INFO's blocked_clients).
+func (s *Server) BlockedClients() int { return int(s.blocking().waiting.Load()) }
+
+// UnblockClient makes client id's blocking command return at once: with
+// the UNBLOCKED error when withError, else as if it timed out. It reports
+// whether the client was blocked.
+func (s *Server) UnblockClient(id int64, withError bool) bool {
+	b := s.blocking()
+	b.mu.Lock()
+	w := b.byClient[id]
+	b.mu.Unlock()
+	if w == nil {
+		return false
+	}
+	select {
+	case w.unblock <- withError:
+	default:
+	}
+	return true
+}
+
+// shutdown releases every blocked client (they reply as on timeout) and
+// makes later blocking commands return at once.
+func (b *blockState) shutdown() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.closing)
+	}
+	b.mu.Unlock()
+}
+
+// signalKeyReady tells waiters of (db, key) that the list there now holds
+// n elements: the first n waiters of its queue are woken (those already
+// woken count). Cheap when nobody waits. Safe to call inside a transaction.
+func (s *Server) signalKeyReady(db int, key []byte, n int64) {
+	b := s.blocking()
+	if b.waiting.Load() == 0 || n <= 0 {
+		return
+	}
+	b.mu.Lock()
+	for _, w := range b.queues[blockKey{db, string(key)}] {
+		if n <= 0 {
+			break
+		}
+		b.wakeLocked(w)
+		n--
+	}
+	b.mu.Unlock()
+}
+
+func (b *blockState) wakeLocked(w *waiter) {
+	if w.woken {
+		return
+	}
+	w.woken = true
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (b *blockState) register(w *waiter) {
+	b.mu.Lock()
+	for _, k := range w.keys {
+		bk := blockKey{w.db, k}
+		b.queues[bk] = append(b.queues[bk], w)
+	}
+	b.byClient[w.c.ID] = w
+	b.mu.Unlock()
+	b.waiting.Add(1)
+}
+
+// unregister removes w from its queues. If w had been woken, the first
+// not-yet-woken waiter of each of its keys is woken instead.
+func (b *blockState) unregister(w *waiter) {
+	b.waiting.Add(-1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.byClient, w.c.ID)
+	passOn := w.woken
+	for _, k := range w.keys {
+		bk := blockKey{w.db, k}
+		q := b.queues[bk]
+		for i, x := range q {
+			if x == w {
+				q = append(q[:i:i], q[i+1:]...)
+				break
+			}
+		}
+		if len(q) == 0 {
+			delete(b.queues, bk)
+			continue
+		}
+		b.queues[bk] = q
+		if passOn {
+			for _, x := range q {
+				if !x.woken {
+					b.wakeLocked(x)
+					break
+				}
+			}
+		}
+	}
+}
+
+// parseTimeout reads a blocking timeout in seconds (a float; 0 = forever)
+// with Redis's errors and rounding (up to the next millisecond).
+func parseTimeout(b []byte) (time.Duration, error) {
+	f, ok := datatypes.ParseFloat(b)
+	if !ok {
+		return 0, ErrTimeout
+	}
+	ms := math.Ceil(f * 1000)
+	if ms < 0 {
+		return 0, ErrTimeoutNegative
+	}
+	if ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+		ms = float64(math.MaxInt64 / int64(time.Millisecond))
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
+// tryFunc attempts a blocking command's work inside c.Tx. It writes the
+// reply only when it served the client (served true) and must not write
+// before it knows.
+type tryFunc func(c *Ctx) (served bool, err error)
+
+// block runs a blocking command: try now; if nothing to serve, wait on keys
+// until served or timeout (0 = forever; then a null array, whatever the
+// command). Inside MULTI/EXEC or a script (c.Tx set) it never waits: with
+// nothing to serve it replies with empty, as the non-blocking form would.
+func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func(w *Writer)) error {
+	if c.Tx != nil {
+		served, err := try(c)
+		if err == nil && !served {
+			empty(c.W)
+		}
+		return err
+	}
+	onTimeout := (*Writer).NullArray
+	s := c.S
+	b := s.blocking()
+	w := &waiter{c: c.C, db: c.DB, wake: make(chan struct{}, 1), unblock: make(chan bool, 1)}
+	for _, k := range keys {
+		w.keys = append(w.keys, string(k))
+	}
+	b.register(w)
+	defer b.unregister(w)
+
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	poll := time.NewTicker(pollInterval)
+	defer poll.Stop()
+	for {
+		b.mu.Lock()
+		w.woken = false
+		b.mu.Unlock()
+		served, err := tryUpdate(c, try)
+		if err != nil || served {
+			return err
+		}
+		for woken := false; !woken; {
+			select {
+			case <-w.wake:
+				if clientGone(c.C) {
+					return nil // a dead client must not consume anything
+				}
+				woken = true
+			case <-deadline:
+				onTimeout(c.W)
+				return nil
+			case withErr := <-w.unblock:
+				if withErr {
+					return ErrUnblocked
+				}
+				onTimeout(c.W)
+				return nil
+			case <-b.closing:
+				onTimeout(c.W)
+				return nil
+			case <-poll.C:
+				if clientGone(c.C) {
+					return nil // nobody to reply to; nothing consumed
+				}
+			}
+		}
+	}
+}
+
+// tryUpdate runs try in its own write transaction.
+func tryUpdate(c *Ctx, try tryFunc) (bool, error) {
+	var served bool
+	var terr error
+	mark := c.W.Len()
+	err := c.S.DB().Update(func(tx *engine.Tx) error {
+		c.Tx = tx
+		defer func() { c.Tx = nil }()
+		served, terr = try(c)
+		return nil
+	})
+	if err != nil {
+		c.W.Truncate(mark)
+		return false, err
+	}
+	return served, terr
+}
+
+// clientGone reports whether c's peer closed the connection (or the server
+// dropped it), without consuming any pending input.
+func clientGone(c *Client) bool {
+	if c.closed.Load() || c.killed.Load() {
+		return true
+	}
+	rc := rawConn(c.nc)
+	if rc == nil {
+		return false
+	}
+	gone := false
+	err := rc.Read(func(fd uintptr) bool {
+		var buf [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		switch {
+		case err == nil && n == 0:
+			gone = true // orderly EOF
+		case err != nil && !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR):
+			gone = true // reset or similar
+		}
+		return true // never wait for readiness
+	})
+	if err != nil {
+		return true // closed descriptor
+	}
+	return gone
+}
+
+// rawConn digs the OS socket out of the wrappers around a connection.
+func rawConn(nc net.Conn) syscall.RawConn {
+	for i := 0; i < 8 && nc != nil; i++ {
+		switch v := nc.(type) {
+		case *guardConn:
+			nc = v.Conn
+		case syscall.Conn:
+			rc, err := v.SyscallConn()
+			if err != nil {
+				return nil
+			}
+			return rc
+		case interface{ NetConn() net.Conn }:
+			nc = v.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
