@@ -6,4 +6,4 @@ package resp
 func (s *Server) overLimit() bool { return false }
 
 // wakeBlocked releases clients blocked in BLPOP and friends at shutdown.
-func (s *Server) wakeBlocked() {}
+func (s *Server) wakeBlocked() { s.blocking().shutdown() }
