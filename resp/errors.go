@@ -78,6 +78,39 @@ const (
 	ErrSortNotFloat       ReplyError = "ERR One or more scores can't be converted into double"
 )
 
+// Introspection (CLIENT, COMMAND, SLOWLOG, LATENCY) errors.
+const (
+	ErrSlowlogCount        ReplyError = "ERR count should be greater than or equal to -1"
+	ErrInvalidCommand      ReplyError = "ERR Invalid command specified"
+	ErrNoKeyArgs           ReplyError = "ERR The command has no key arguments"
+	ErrGetKeysArity        ReplyError = "ERR Invalid number of arguments specified for command"
+	ErrGetKeysInvalid      ReplyError = "ERR Invalid arguments specified for command"
+	ErrInvalidClientID     ReplyError = "ERR Invalid client ID"
+	ErrClientIDPositive    ReplyError = "ERR client-id should be greater than 0"
+	ErrPauseMode           ReplyError = "ERR CLIENT PAUSE mode must be WRITE or ALL"
+	ErrTimeoutNotInteger   ReplyError = "ERR timeout is not an integer or out of range"
+	ErrUnblockReason       ReplyError = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	ErrTrackingUnsupported ReplyError = "ERR client-side caching (CLIENT TRACKING ON) is not supported by diskcached"
+	ErrCachingNoTracking   ReplyError = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+)
+
+// errSubcommandSyntax is Redis's text for a known subcommand given the
+// wrong number of arguments by its own parser.
+func errSubcommandSyntax(sub []byte, container string) ReplyError {
+	return ReplyError("ERR unknown subcommand or wrong number of arguments for '" + sanitizePreview(sub, 128) + "'. Try " + strings.ToUpper(container) + " HELP.")
+}
+
+// errClientAttr refuses a CLIENT SETINFO value (attribute as typed).
+func errClientAttr(attr []byte) ReplyError {
+	return ReplyError("ERR " + sanitizePreview(attr, 128) + " cannot contain spaces, newlines or special characters.")
+}
+
+// errQuoted builds "<prefix>'<arg>'<suffix>" texts (unknown client type,
+// no such user, unrecognized option, no latency samples).
+func errQuoted(prefix string, arg []byte, suffix string) ReplyError {
+	return ReplyError(prefix + "'" + sanitizePreview(arg, 128) + "'" + suffix)
+}
+
 // Protocol errors (the connection is closed after them).
 const (
 	ErrProtoBulkLen      = "ERR Protocol error: invalid bulk length"
