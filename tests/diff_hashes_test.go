@@ -1,10 +1,16 @@
 package tests
 
 import (
+	"context"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Field order: Redis lists a small hash in insertion order; diskcached in
@@ -126,5 +132,85 @@ func TestDiff_HashesRandomized(t *testing.T) {
 		if !same {
 			t.Fatalf("op %d %s:\n redis:      %q\n diskcached: %q", i, fmtCmd(args), rb, db)
 		}
+	}
+}
+
+// fillHash writes n fields into key with pipelined HSETs of 1000 fields.
+func fillHash(t *testing.T, ctx context.Context, c *redis.Client, key string, n int) {
+	t.Helper()
+	val := strings.Repeat("v", 32)
+	for base := 0; base < n; base += 1000 * 10 {
+		pipe := c.Pipeline()
+		for b := base; b < base+1000*10 && b < n; b += 1000 {
+			args := make([]any, 0, 2002)
+			args = append(args, "HSET", key)
+			for i := b; i < b+1000 && i < n; i++ {
+				args = append(args, "field:"+strconv.Itoa(i), val)
+			}
+			pipe.Do(ctx, args...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("fill %s at %d: %v", key, base, err)
+		}
+	}
+}
+
+// TestHashes_DelMillionFields_FastAndSpaceReused: DEL of a 1M-field hash
+// is O(1) (the reclaimer frees the elements later) and refilling after the
+// reclaim reuses the freed pages instead of growing the file.
+func TestHashes_DelMillionFields_FastAndSpaceReused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 1M-field hash")
+	}
+	p := startDiskcached(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	c := redis.NewClient(&redis.Options{Addr: p.addr, ReadTimeout: time.Minute, MaxRetries: -1})
+	defer c.Close()
+	const n = 1_000_000
+	file := filepath.Join(p.dir, "diskcached.db")
+	size := func() int64 {
+		st, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Size()
+	}
+	fillHash(t, ctx, c, "big1", n)
+	if got := c.HLen(ctx, "big1").Val(); got != n {
+		t.Fatalf("HLEN = %d", got)
+	}
+	start := time.Now()
+	if got := c.Del(ctx, "big1").Val(); got != 1 {
+		t.Fatalf("DEL = %d", got)
+	}
+	took := time.Since(start)
+	t.Logf("DEL of a %d-field hash took %v", n, took)
+	if took > 100*time.Millisecond {
+		t.Fatalf("DEL took %v, want < 100ms", took)
+	}
+	if c.Exists(ctx, "big1").Val() != 0 || c.HLen(ctx, "big1").Val() != 0 {
+		t.Fatal("hash still visible after DEL")
+	}
+	// Let the reclaimer run, then refill: the file must not grow much.
+	waitStable := func() int64 {
+		last, stable := size(), 0
+		for i := 0; i < 600 && stable < 15; i++ {
+			time.Sleep(200 * time.Millisecond)
+			c.Set(ctx, "tick", i, 0) // keeps commits (and page reuse) going
+			if s := size(); s == last {
+				stable++
+			} else {
+				last, stable = s, 0
+			}
+		}
+		return last
+	}
+	s1 := waitStable()
+	fillHash(t, ctx, c, "big2", n)
+	s2 := waitStable()
+	t.Logf("file size after first fill+reclaim %d MiB, after refill %d MiB", s1>>20, s2>>20)
+	if s2 > s1+s1/4 {
+		t.Fatalf("file grew from %d to %d bytes on refill: freed space not reused", s1, s2)
 	}
 }
