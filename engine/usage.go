@@ -96,20 +96,20 @@ func (db *DB) measure() (u Usage, onDisk int64) {
 		return u, 0
 	}
 	u.OverlayBytes = db.OverlayBytes()
-	btx, err := db.bolt.Begin(false)
+	btx, end, err := db.beginBolt() // excludes a compaction's file swap
 	if err != nil {
 		return u, 0
 	}
+	defer end()
 	hwm := btx.Size()
-	u.PageSize = db.bolt.Info().PageSize
+	u.PageSize = btx.DB().Info().PageSize
 	if b := btx.Bucket(bucketNames[bSys]); b != nil {
 		onDisk = int64(u64(b.Get(sysLogical)))
 	}
-	btx.Rollback()
-	st := db.bolt.Stats()
+	st := btx.DB().Stats()
 	u.FreeBytes = int64(st.FreePageN+st.PendingPageN) * int64(u.PageSize)
 	u.InUseBytes = hwm - u.FreeBytes
-	if fi, err := os.Stat(db.bolt.Path()); err == nil {
+	if fi, err := os.Stat(btx.DB().Path()); err == nil {
 		u.FileBytes = fi.Size()
 	}
 	return u, onDisk
