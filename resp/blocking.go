@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"math"
+	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -179,21 +180,31 @@ func (b *blockState) unregister(w *waiter) {
 	}
 }
 
-// parseTimeout reads a blocking timeout in seconds (a float; 0 = forever)
-// with Redis's errors and rounding (up to the next millisecond).
+// parseTimeout reads a blocking timeout in seconds (strtold syntax, so hex
+// and exponents too; 0 = forever) with Redis's errors and rounding (up to
+// the next millisecond). Like Redis on x86, a value whose milliseconds do
+// not fit in 64 bits (inf, 1e300) reads as negative.
 func parseTimeout(b []byte) (time.Duration, error) {
-	f, ok := datatypes.ParseFloat(b)
+	bf, ok := datatypes.ParseLongDouble(b)
 	if !ok {
 		return 0, ErrTimeout
 	}
-	ms := math.Ceil(f * 1000)
-	if ms < 0 {
+	if bf.IsInf() {
 		return 0, ErrTimeoutNegative
 	}
-	if ms > float64(math.MaxInt64/int64(time.Millisecond)) {
-		ms = float64(math.MaxInt64 / int64(time.Millisecond))
+	msf := new(big.Float).SetPrec(64).Mul(bf, big.NewFloat(1000))
+	ms, acc := msf.Int(nil) // truncated toward zero
+	if acc == big.Below {
+		ms.Add(ms, big.NewInt(1)) // ceil of a positive fraction
 	}
-	return time.Duration(ms) * time.Millisecond, nil
+	if ms.Sign() < 0 || !ms.IsInt64() {
+		return 0, ErrTimeoutNegative
+	}
+	n := ms.Int64()
+	if n > math.MaxInt64/int64(time.Millisecond) {
+		n = math.MaxInt64 / int64(time.Millisecond)
+	}
+	return time.Duration(n) * time.Millisecond, nil
 }
 
 // tryFunc attempts a blocking command's work inside c.Tx. It writes the
