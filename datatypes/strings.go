@@ -2,7 +2,9 @@ package datatypes
 
 import (
 	"bytes"
+	"errors"
 	"math"
+	"math/big"
 	"strconv"
 
 	"github.com/diskcached/diskcached/engine"
@@ -95,24 +97,35 @@ func IncrBy(tx *engine.Tx, db int, key []byte, delta int64) (int64, error) {
 	return cur, nil
 }
 
-// IncrByFloat adds delta to the number stored at key (missing = 0) and
-// returns the new value as formatted for storage and reply.
-func IncrByFloat(tx *engine.Tx, db int, key []byte, delta float64) (string, error) {
+// IncrByFloat adds incr to the number stored at key (missing = 0) in long
+// double arithmetic, as Redis does, and returns the new value as stored and
+// replied ("human" %.17Lf form: 0.1+0.2 gives "0.3"). Checks run in Redis's
+// order: wrong type, then a stored value that is not a number, then incr
+// (both ErrNotFloat); a NaN or infinite result fails with ErrNaNInf. The
+// expiry is kept.
+func IncrByFloat(tx *engine.Tx, db int, key, incr []byte) (string, error) {
 	m, ok, err := tx.LookupType(db, key, engine.TypeString)
 	if err != nil {
 		return "", err
 	}
-	var cur float64
+	cur := new(big.Float).SetPrec(64)
 	if ok {
-		if cur, ok = ParseFloat(m.Value); !ok {
+		if cur, ok = ParseLongDouble(m.Value); !ok {
 			return "", ErrNotFloat
 		}
 	}
-	cur += delta
-	if math.IsNaN(cur) || math.IsInf(cur, 0) {
+	d, valid := ParseLongDouble(incr)
+	if !valid {
+		return "", ErrNotFloat
+	}
+	if cur.IsInf() || d.IsInf() {
 		return "", ErrNaNInf
 	}
-	s := FormatFloat(cur)
+	sum := new(big.Float).SetPrec(64).Add(cur, d)
+	if ldOverflows(sum) {
+		return "", ErrNaNInf
+	}
+	s := FormatLongDouble(sum)
 	putKeepingTTL(tx, db, key, &m, ok, []byte(s))
 	return s, nil
 }
@@ -194,4 +207,82 @@ func GetRange(v []byte, start, end int64) []byte {
 		return nil
 	}
 	return v[start : end+1]
+}
+
+// ErrLCSTooBig reports an LCS table larger than MaxStringLen bytes.
+var ErrLCSTooBig = errors.New("transient memory for LCS exceeds proto-max-bulk-len")
+
+// LCSMatch is one common run reported by LCS IDX: A and B are inclusive
+// byte ranges in the first and second string.
+type LCSMatch struct {
+	AStart, AEnd, BStart, BEnd int64
+}
+
+// LCS computes the longest common subsequence of a and b with Redis's
+// dynamic-programming table and walk, so ties resolve the same way. It
+// returns the subsequence, its length, and (with wantRanges) the matching
+// runs from the end of the strings backwards, only those at least minLen
+// long. ErrLCSTooBig reports a table larger than MaxStringLen bytes.
+func LCS(a, b []byte, wantRanges bool, minLen int64) ([]byte, int64, []LCSMatch, error) {
+	alen, blen := len(a), len(b)
+	cells := uint64(alen+1) * uint64(blen+1)
+	if cells*4 > uint64(MaxStringLen) {
+		return nil, 0, nil, ErrLCSTooBig
+	}
+	w := blen + 1
+	t := make([]uint32, cells)
+	for i := 1; i <= alen; i++ {
+		for j := 1; j <= blen; j++ {
+			switch {
+			case a[i-1] == b[j-1]:
+				t[i*w+j] = t[(i-1)*w+j-1] + 1
+			case t[(i-1)*w+j] > t[i*w+j-1]:
+				t[i*w+j] = t[(i-1)*w+j]
+			default:
+				t[i*w+j] = t[i*w+j-1]
+			}
+		}
+	}
+	n := t[alen*w+blen]
+	out := make([]byte, n)
+	var ranges []LCSMatch
+	k := n
+	open := false // a run is being tracked
+	var cur LCSMatch
+	for i, j := alen, blen; i > 0 && j > 0; {
+		emit := false
+		if a[i-1] == b[j-1] {
+			out[k-1] = a[i-1]
+			switch {
+			case !open:
+				cur = LCSMatch{int64(i - 1), int64(i - 1), int64(j - 1), int64(j - 1)}
+				open = true
+			case cur.AStart == int64(i) && cur.BStart == int64(j):
+				cur.AStart--
+				cur.BStart--
+			default:
+				emit = true
+			}
+			if cur.AStart == 0 || cur.BStart == 0 {
+				emit = true
+			}
+			k--
+			i--
+			j--
+		} else {
+			if t[(i-1)*w+j] > t[i*w+j-1] {
+				i--
+			} else {
+				j--
+			}
+			emit = open
+		}
+		if emit {
+			if wantRanges && cur.AEnd-cur.AStart+1 >= minLen {
+				ranges = append(ranges, cur)
+			}
+			open = false
+		}
+	}
+	return out, int64(n), ranges, nil
 }

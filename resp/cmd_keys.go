@@ -176,7 +176,7 @@ func cmdTTL(c *Ctx, args [][]byte) error {
 	case "pttl":
 		c.W.Int(ttl)
 	case "expiretime":
-		c.W.Int(m.ExpireAt / 1000)
+		c.W.Int((m.ExpireAt + 500) / 1000) // rounded, like TTL
 	default:
 		c.W.Int(m.ExpireAt)
 	}
@@ -225,11 +225,15 @@ func cmdRename(c *Ctx, args [][]byte) error {
 	return nil
 }
 
-// parseDBIndex parses a database number for COPY/MOVE/SWAPDB.
+// parseDBIndex parses a database number for COPY/MOVE with Redis's
+// errors: not an integer, outside the C int range, then out of range.
 func parseDBIndex(c *Ctx, b []byte) (int, error) {
 	n, ok := datatypes.ParseInt(b)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+	if !ok {
 		return 0, ErrNotInteger
+	}
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, ReplyError("ERR value is out of range, value must between -2147483648 and 2147483647")
 	}
 	if n < 0 || n >= int64(c.S.db.Databases()) {
 		return 0, ErrDBIndex
@@ -308,11 +312,27 @@ func cmdKeys(c *Ctx, args [][]byte) error {
 	return nil
 }
 
-// parseCursor parses a SCAN cursor: an unsigned 64-bit decimal.
+// parseCursor parses a SCAN cursor as Redis's strtoul does: decimal,
+// optional sign (a negative number wraps around), empty means 0; leading
+// space, trailing junk and overflow are "ERR invalid cursor".
 func parseCursor(b []byte) (uint64, error) {
-	n, err := strconv.ParseUint(string(b), 10, 64)
+	s := string(b)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+		if s == "" {
+			return 0, ReplyError("ERR invalid cursor")
+		}
+	}
+	if s == "" && !neg && len(b) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
 		return 0, ReplyError("ERR invalid cursor")
+	}
+	if neg {
+		n = -n
 	}
 	return n, nil
 }
@@ -348,6 +368,9 @@ func cmdScan(c *Ctx, args [][]byte) error {
 			count = int(n)
 		case "match":
 			pattern = args[i+1]
+			if len(pattern) == 1 && pattern[0] == '*' {
+				pattern = nil // matches every key, the empty one included
+			}
 		case "type":
 			typ = strings.ToLower(string(args[i+1]))
 		default:

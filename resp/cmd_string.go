@@ -34,6 +34,7 @@ func stringCommands() []*Command {
 		{Name: "decr", Arity: 2, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Run: cmdIncr},
 		{Name: "incrby", Arity: 3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Run: cmdIncr},
 		{Name: "decrby", Arity: 3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Run: cmdIncr},
+		{Name: "lcs", Arity: -3, Flags: r, FirstKey: 1, LastKey: 2, Step: 1, Group: g, Summary: "Finds the longest common substring.", Run: cmdLCS},
 		{Name: "incrbyfloat", Arity: 3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Run: cmdIncrByFloat},
 	}
 }
@@ -85,42 +86,71 @@ func (e expireOpt) resolve(cmd string, now int64) (int64, error) {
 	return n, nil
 }
 
-// cmdSet implements SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL].
-func cmdSet(c *Ctx, args [][]byte) error {
-	var o datatypes.SetOptions
-	var exp *expireOpt
-	for i := 3; i < len(args); i++ {
+// String option flags shared by SET and GETEX.
+const (
+	optNX = 1 << iota
+	optXX
+	optGet
+	optKeepTTL
+	optPersist
+	optEX
+	optPX
+	optEXAT
+	optPXAT
+	optAnyExpire = optEX | optPX | optEXAT | optPXAT
+)
+
+// stringOpts is the parsed option list of SET or GETEX.
+type stringOpts struct {
+	flags int
+	exp   *expireOpt // last expire option given
+}
+
+// parseStringOpts parses SET's (isSet) or GETEX's options with Redis's
+// rules: an option may repeat (the last expire value wins) but may not
+// be combined with a conflicting one (NX/XX; KEEPTTL, PERSIST and the
+// four expire forms with each other); an expire option needs a value;
+// anything else is a syntax error.
+func parseStringOpts(args [][]byte, isSet bool) (stringOpts, error) {
+	var o stringOpts
+	units := map[string]int{"ex": optEX, "px": optPX, "exat": optEXAT, "pxat": optPXAT}
+	for i := 2; i < len(args); i++ {
 		opt := strings.ToLower(string(args[i]))
-		switch opt {
-		case "nx":
-			if o.XX {
-				return ErrSyntax
-			}
-			o.NX = true
-		case "xx":
-			if o.NX {
-				return ErrSyntax
-			}
-			o.XX = true
-		case "get":
-			o.Get = true
-		case "keepttl":
-			if exp != nil {
-				return ErrSyntax
-			}
-			o.KeepTTL = true
-		case "ex", "px", "exat", "pxat":
-			if exp != nil || o.KeepTTL || i+1 >= len(args) {
-				return ErrSyntax
-			}
-			exp = &expireOpt{opt, args[i+1]}
+		f := 0
+		switch {
+		case isSet && opt == "nx" && o.flags&optXX == 0:
+			f = optNX
+		case isSet && opt == "xx" && o.flags&optNX == 0:
+			f = optXX
+		case isSet && opt == "get":
+			f = optGet
+		case isSet && opt == "keepttl" && o.flags&(optPersist|optAnyExpire) == 0:
+			f = optKeepTTL
+		case !isSet && opt == "persist" && o.flags&(optKeepTTL|optAnyExpire) == 0:
+			f = optPersist
+		case units[opt] != 0 && i+1 < len(args) && o.flags&(optKeepTTL|optPersist|optAnyExpire&^units[opt]) == 0:
+			f = units[opt]
+			o.exp = &expireOpt{opt, args[i+1]}
 			i++
 		default:
-			return ErrSyntax
+			return o, ErrSyntax
 		}
+		o.flags |= f
 	}
-	if exp != nil {
-		at, err := exp.resolve("set", c.Tx.Now)
+	return o, nil
+}
+
+// cmdSet implements SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL].
+// Order of checks as in Redis: options, expire time, then (with GET) the
+// old value's type.
+func cmdSet(c *Ctx, args [][]byte) error {
+	po, err := parseStringOpts(args[1:], true)
+	if err != nil {
+		return err
+	}
+	o := datatypes.SetOptions{NX: po.flags&optNX != 0, XX: po.flags&optXX != 0, Get: po.flags&optGet != 0, KeepTTL: po.flags&optKeepTTL != 0}
+	if po.exp != nil {
+		at, err := po.exp.resolve("set", c.Tx.Now)
 		if err != nil {
 			return err
 		}
@@ -196,34 +226,13 @@ func cmdGetDel(c *Ctx, args [][]byte) error {
 	return nil
 }
 
-// cmdGetEx implements GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST].
+// cmdGetEx implements GETEX key [EX s|PX ms|EXAT t|PXAT t|PERSIST]. Order
+// of checks as in Redis: options (syntax), a missing key (null), the type,
+// then the expire time; an EXAT/PXAT already past deletes the key.
 func cmdGetEx(c *Ctx, args [][]byte) error {
-	var exp *expireOpt
-	persist := false
-	for i := 2; i < len(args); i++ {
-		opt := strings.ToLower(string(args[i]))
-		switch opt {
-		case "persist":
-			if exp != nil || persist {
-				return ErrSyntax
-			}
-			persist = true
-		case "ex", "px", "exat", "pxat":
-			if exp != nil || persist || i+1 >= len(args) {
-				return ErrSyntax
-			}
-			exp = &expireOpt{opt, args[i+1]}
-			i++
-		default:
-			return ErrSyntax
-		}
-	}
-	var at int64
-	if exp != nil {
-		var err error
-		if at, err = exp.resolve("getex", c.Tx.Now); err != nil {
-			return err
-		}
+	po, err := parseStringOpts(args, false)
+	if err != nil {
+		return err
 	}
 	v, ok, err := datatypes.GetString(c.Tx, c.DB, args[1])
 	if err != nil {
@@ -234,13 +243,19 @@ func cmdGetEx(c *Ctx, args [][]byte) error {
 		c.W.Null()
 		return nil
 	}
+	var at int64
+	if po.exp != nil {
+		if at, err = po.exp.resolve("getex", c.Tx.Now); err != nil {
+			return err
+		}
+	}
 	c.W.Bulk(v)
 	switch {
-	case exp != nil && at <= c.Tx.Now:
+	case po.exp != nil && at <= c.Tx.Now:
 		c.Tx.Delete(c.DB, args[1])
-	case exp != nil:
+	case po.exp != nil:
 		c.Tx.SetExpire(c.DB, args[1], at)
-	case persist:
+	case po.flags&optPersist != 0:
 		c.Tx.SetExpire(c.DB, args[1], 0)
 	}
 	return nil
@@ -362,15 +377,79 @@ func cmdIncr(c *Ctx, args [][]byte) error {
 }
 
 func cmdIncrByFloat(c *Ctx, args [][]byte) error {
-	d, ok := datatypes.ParseFloat(args[2])
-	if !ok {
-		return ErrNotFloat
-	}
-	s, err := datatypes.IncrByFloat(c.Tx, c.DB, args[1], d)
+	s, err := datatypes.IncrByFloat(c.Tx, c.DB, args[1], args[2])
 	if err != nil {
 		return err
 	}
 	c.W.BulkString(s)
+	return nil
+}
+
+// cmdLCS implements LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n]
+// [WITHMATCHLEN]. Missing keys are empty strings; a non-string key is an
+// error (not WRONGTYPE); options are checked after the keys, as in Redis.
+func cmdLCS(c *Ctx, args [][]byte) error {
+	a, _, errA := datatypes.GetString(c.Tx, c.DB, args[1])
+	b, _, errB := datatypes.GetString(c.Tx, c.DB, args[2])
+	if errA != nil || errB != nil {
+		return ReplyError("ERR The specified keys must contain string values")
+	}
+	var getLen, getIdx, withLen bool
+	var minLen int64
+	for j := 3; j < len(args); j++ {
+		switch opt := strings.ToLower(string(args[j])); {
+		case opt == "idx":
+			getIdx = true
+		case opt == "len":
+			getLen = true
+		case opt == "withmatchlen":
+			withLen = true
+		case opt == "minmatchlen" && j+1 < len(args):
+			n, ok := datatypes.ParseInt(args[j+1])
+			if !ok {
+				return ErrNotInteger
+			}
+			minLen = max(n, 0)
+			j++
+		default:
+			return ErrSyntax
+		}
+	}
+	if getLen && getIdx {
+		return ReplyError("ERR If you want both the length and indexes, please just use IDX.")
+	}
+	seq, n, ranges, err := datatypes.LCS(a, b, getIdx, minLen)
+	if err != nil {
+		return ReplyError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
+	}
+	switch {
+	case getIdx:
+		c.W.Map(2)
+		c.W.BulkString("matches")
+		c.W.Array(len(ranges))
+		for _, r := range ranges {
+			if withLen {
+				c.W.Array(3)
+			} else {
+				c.W.Array(2)
+			}
+			c.W.Array(2)
+			c.W.Int(r.AStart)
+			c.W.Int(r.AEnd)
+			c.W.Array(2)
+			c.W.Int(r.BStart)
+			c.W.Int(r.BEnd)
+			if withLen {
+				c.W.Int(r.AEnd - r.AStart + 1)
+			}
+		}
+		c.W.BulkString("len")
+		c.W.Int(n)
+	case getLen:
+		c.W.Int(n)
+	default:
+		c.W.Bulk(seq)
+	}
 	return nil
 }
 
