@@ -94,7 +94,7 @@ func cmdClientSetInfo(c *Ctx, args [][]byte) error {
 // cmdClientInfo describes this connection in CLIENT LIST's format.
 func cmdClientInfo(c *Ctx, args [][]byte) error {
 	st := c.S.intro()
-	line := appendClientInfo(nil, c.C, st, time.Now())
+	line := appendClientInfo(nil, c.C, st, time.Now(), "client|info")
 	line = append(line, '\n')
 	c.W.Verbatim("txt", string(line))
 	return nil
@@ -141,7 +141,11 @@ func cmdClientList(c *Ctx, args [][]byte) error {
 	now := time.Now()
 	var out []byte
 	for _, cl := range clients {
-		out = appendClientInfo(out, cl, st, now)
+		cmd := ""
+		if cl == c.C {
+			cmd = "client|list"
+		}
+		out = appendClientInfo(out, cl, st, now, cmd)
 		out = append(out, '\n')
 	}
 	c.W.Verbatim("txt", string(out))
@@ -198,8 +202,9 @@ func (st *introState) isMonitor(cl *Client) bool {
 
 // appendClientInfo writes one CLIENT LIST line (without the newline) in
 // Redis 7.0's field order, with 7.2's lib-name and lib-ver at the end.
-// Buffer sizes diskcached does not track are reported as 0.
-func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time) []byte {
+// Buffer sizes diskcached does not track are reported as 0. curCmd, when
+// set, is the command cl is running now (Redis reports it as cmd=).
+func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCmd string) []byte {
 	flags := ""
 	if st.isMonitor(cl) {
 		flags += "O"
@@ -250,7 +255,10 @@ func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time) []byt
 		num(z, 0)
 	}
 	str("events", "r")
-	str("cmd", cl.LastCommand())
+	if curCmd == "" {
+		curCmd = cl.LastCommand()
+	}
+	str("cmd", curCmd)
 	str("user", "default")
 	num("redir", -1)
 	num("resp", int64(cl.Proto()))
