@@ -125,6 +125,19 @@ func (s *Server) signalKeyReady(db int, key []byte, n int64) {
 	b.mu.Unlock()
 }
 
+// SignalListReady wakes waiters of (db, key) if key now holds a list. For
+// commands that make a list appear at a key without pushing (RENAME, COPY,
+// MOVE, SORT … STORE, SWAPDB): call it inside the transaction after the
+// write. O(1) when nobody is blocked.
+func (s *Server) SignalListReady(tx *engine.Tx, db int, key []byte) {
+	if s.blocking().waiting.Load() == 0 {
+		return
+	}
+	if n, err := datatypes.ListLen(tx, db, key); err == nil && n > 0 {
+		s.signalKeyReady(db, key, n)
+	}
+}
+
 func (b *blockState) wakeLocked(w *waiter) {
 	if w.woken {
 		return
