@@ -77,6 +77,9 @@ func zScore(tx *engine.Tx, version uint64, member []byte) (float64, bool) {
 
 // zWrite sets member's score, replacing its old index entry when it had one.
 func zWrite(tx *engine.Tx, version uint64, member []byte, score float64, old float64, had bool) {
+	if score == 0 {
+		score = 0 // Redis never keeps -0
+	}
 	if had {
 		tx.ElemDelete(version, indexSub(old, member))
 	}
