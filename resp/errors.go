@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,44 +20,45 @@ func (e ReplyError) Error() string { return string(e) }
 
 // Fixed error replies.
 const (
-	ErrSyntax          ReplyError = "ERR syntax error"
-	ErrNotInteger      ReplyError = "ERR value is not an integer or out of range"
-	ErrNotFloat        ReplyError = "ERR value is not a valid float"
-	ErrOverflow        ReplyError = "ERR increment or decrement would overflow"
-	ErrDecrOverflow    ReplyError = "ERR decrement would overflow"
-	ErrIncrNaNInf      ReplyError = "ERR increment would produce NaN or Infinity"
-	ErrNoSuchKey       ReplyError = "ERR no such key"
-	ErrIndexRange      ReplyError = "ERR index out of range"
-	ErrWrongType       ReplyError = "WRONGTYPE Operation against a key holding the wrong kind of value"
-	ErrDBIndex         ReplyError = "ERR DB index is out of range"
-	ErrInvalidDBIndex  ReplyError = "ERR invalid DB index"
-	ErrSameObject      ReplyError = "ERR source and destination objects are the same"
-	ErrNoAuth          ReplyError = "NOAUTH Authentication required."
-	ErrWrongPass       ReplyError = "WRONGPASS invalid username-password pair or user is disabled."
-	ErrAuthNoPass      ReplyError = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
-	ErrNoProto         ReplyError = "NOPROTO unsupported protocol version"
-	ErrOOM             ReplyError = "OOM command not allowed when used memory > 'maxmemory'."
-	ErrMaxClients      ReplyError = "ERR max number of clients reached"
-	ErrStringTooLong   ReplyError = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
-	ErrOffsetRange     ReplyError = "ERR offset is out of range"
-	ErrBitOffset       ReplyError = "ERR bit offset is not an integer or out of range"
-	ErrBitValue        ReplyError = "ERR bit is not an integer or out of range"
-	ErrBitOpNot        ReplyError = "ERR BITOP NOT must be called with a single source key."
-	ErrTimeout         ReplyError = "ERR timeout is not a float or out of range"
-	ErrTimeoutNegative ReplyError = "ERR timeout is negative"
-	ErrNoConfigFile    ReplyError = "ERR The server is running without a config file"
-	ErrExpireOptions   ReplyError = "ERR NX and XX, GT or LT options at the same time are not compatible"
-	ErrExpireGTLT      ReplyError = "ERR GT and LT options at the same time are not compatible"
-	ErrCountNegative   ReplyError = "ERR COUNT must be > 0"
-	ErrClientName      ReplyError = "ERR Client names cannot contain spaces, newlines or special characters."
-	ErrNoSuchClient    ReplyError = "ERR No such client"
-	ErrObjectIdleLFU   ReplyError = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-	ErrObjectFreqNoLFU ReplyError = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-	ErrLoading         ReplyError = "LOADING Redis is loading the dataset in memory"
-	ErrInternal        ReplyError = "ERR internal error"
-	ErrShutdownRefused ReplyError = "ERR Errors trying to SHUTDOWN. Check logs."
-	ErrPubSubContext   ReplyError = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
-	ErrProtectedMode   ReplyError = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+	ErrSyntax            ReplyError = "ERR syntax error"
+	ErrNotInteger        ReplyError = "ERR value is not an integer or out of range"
+	ErrNotFloat          ReplyError = "ERR value is not a valid float"
+	ErrOverflow          ReplyError = "ERR increment or decrement would overflow"
+	ErrDecrOverflow      ReplyError = "ERR decrement would overflow"
+	ErrIncrNaNInf        ReplyError = "ERR increment would produce NaN or Infinity"
+	ErrNoSuchKey         ReplyError = "ERR no such key"
+	ErrIndexRange        ReplyError = "ERR index out of range"
+	ErrWrongType         ReplyError = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrDBIndex           ReplyError = "ERR DB index is out of range"
+	ErrInvalidDBIndex    ReplyError = "ERR invalid DB index"
+	ErrSameObject        ReplyError = "ERR source and destination objects are the same"
+	ErrNoAuth            ReplyError = "NOAUTH Authentication required."
+	ErrWrongPass         ReplyError = "WRONGPASS invalid username-password pair or user is disabled."
+	ErrAuthNoPass        ReplyError = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	ErrNoProto           ReplyError = "NOPROTO unsupported protocol version"
+	ErrOOM               ReplyError = "OOM command not allowed when used memory > 'maxmemory'."
+	ErrCompactionRunning ReplyError = "ERR Background append only file rewriting already in progress"
+	ErrMaxClients        ReplyError = "ERR max number of clients reached"
+	ErrStringTooLong     ReplyError = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	ErrOffsetRange       ReplyError = "ERR offset is out of range"
+	ErrBitOffset         ReplyError = "ERR bit offset is not an integer or out of range"
+	ErrBitValue          ReplyError = "ERR bit is not an integer or out of range"
+	ErrBitOpNot          ReplyError = "ERR BITOP NOT must be called with a single source key."
+	ErrTimeout           ReplyError = "ERR timeout is not a float or out of range"
+	ErrTimeoutNegative   ReplyError = "ERR timeout is negative"
+	ErrNoConfigFile      ReplyError = "ERR The server is running without a config file"
+	ErrExpireOptions     ReplyError = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	ErrExpireGTLT        ReplyError = "ERR GT and LT options at the same time are not compatible"
+	ErrCountNegative     ReplyError = "ERR COUNT must be > 0"
+	ErrClientName        ReplyError = "ERR Client names cannot contain spaces, newlines or special characters."
+	ErrNoSuchClient      ReplyError = "ERR No such client"
+	ErrObjectIdleLFU     ReplyError = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrObjectFreqNoLFU   ReplyError = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	ErrLoading           ReplyError = "LOADING Redis is loading the dataset in memory"
+	ErrInternal          ReplyError = "ERR internal error"
+	ErrShutdownRefused   ReplyError = "ERR Errors trying to SHUTDOWN. Check logs."
+	ErrPubSubContext     ReplyError = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	ErrProtectedMode     ReplyError = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 
 	// sets and sorted sets (cmd_set.go, cmd_zset.go)
 	ErrOutOfRangePositive ReplyError = "ERR value is out of range, must be positive"
@@ -111,6 +113,34 @@ func errQuoted(prefix string, arg []byte, suffix string) ReplyError {
 	return ReplyError(prefix + "'" + sanitizePreview(arg, 128) + "'" + suffix)
 }
 
+// Transactions, scripting and pub/sub (cmd_txn.go, cmd_script.go, lua_*.go).
+const (
+	ErrMultiNested     ReplyError = "ERR MULTI calls can not be nested"
+	ErrExecNoMulti     ReplyError = "ERR EXEC without MULTI"
+	ErrDiscardNoMulti  ReplyError = "ERR DISCARD without MULTI"
+	ErrWatchInMulti    ReplyError = "ERR WATCH inside MULTI is not allowed"
+	ErrExecAbort       ReplyError = "EXECABORT Transaction discarded because of previous errors."
+	ErrNoScript        ReplyError = "NOSCRIPT No matching script. Please use EVAL."
+	ErrBusyScript      ReplyError = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	ErrNotBusy         ReplyError = "NOTBUSY No scripts in execution right now."
+	ErrUnkillable      ReplyError = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	ErrNumKeysNegative ReplyError = "ERR Number of keys can't be negative"
+	ErrNumKeysTooMany  ReplyError = "ERR Number of keys can't be greater than number of args"
+	ErrScriptFlushOpt  ReplyError = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	// Raised inside Lua (redis.call and friends); the script error adds
+	// " script: <sha>, on @user_script:<line>." when it reaches the client.
+	ErrLuaNoArgs      ReplyError = "ERR Please specify at least one argument for this redis lib call"
+	ErrLuaArgType     ReplyError = "ERR Lua redis lib command arguments must be strings or integers"
+	ErrLuaUnknownCmd  ReplyError = "ERR Unknown Redis command called from script"
+	ErrLuaArity       ReplyError = "ERR Wrong number of args calling Redis command from script"
+	ErrLuaNotAllowed  ReplyError = "ERR This Redis command is not allowed from script"
+	ErrLuaWriteInRO   ReplyError = "ERR Write commands are not allowed from read-only scripts."
+	ErrLuaRespVersion ReplyError = "ERR RESP version must be 2 or 3."
+	ErrLuaKilled      ReplyError = "ERR Script killed by user with SCRIPT KILL..."
+	ErrLuaReadonlyG   ReplyError = "Attempt to modify a readonly table"
+	ErrLuaOOM         ReplyError = "OOM command not allowed when used memory > 'maxmemory'."
+)
+
 // Protocol errors (the connection is closed after them).
 const (
 	ErrProtoBulkLen      = "ERR Protocol error: invalid bulk length"
@@ -120,22 +150,36 @@ const (
 	ErrProtoBulkBig      = "ERR Protocol error: too big bulk count string"
 )
 
-// errUnknownCommand is Redis's text, including the preview of up to the
-// first arguments (each quoted, 128 bytes at most, and a trailing space).
+// errUnknownCommand is Redis's text: the name (128 bytes at most) and a
+// preview of the arguments, each quoted and followed by a space, added while
+// the preview is under 128 bytes, each cut to what is left of those 128.
+// Like Redis's C strings, a name or argument stops at its first NUL byte.
 func errUnknownCommand(name []byte, args [][]byte) ReplyError {
-	var sb strings.Builder
-	sb.WriteString("ERR unknown command '")
-	sb.WriteString(sanitizePreview(name, 128))
-	sb.WriteString("', with args beginning with: ")
-	for i, a := range args {
-		if sb.Len() >= 128 || i >= 127 {
+	var preview []byte
+	for _, a := range args {
+		if len(preview) >= 128 {
 			break
 		}
-		sb.WriteByte('\'')
-		sb.WriteString(sanitizePreview(a, 128-sb.Len()))
-		sb.WriteString("' ")
+		preview = append(preview, '\'')
+		preview = append(preview, cString(a, 128-len(preview)+1)...)
+		preview = append(preview, '\'', ' ')
 	}
-	return ReplyError(sb.String())
+	return ReplyError("ERR unknown command '" + sanitizePreview(cString(name, 128), 128) +
+		"', with args beginning with: " + sanitizePreview(preview, len(preview)))
+}
+
+// cString cuts b at its first NUL and at max bytes, as printf's %.*s does.
+func cString(b []byte, max int) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if max < 0 {
+		max = 0
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	return b
 }
 
 // sanitizePreview cuts s to max bytes and replaces bytes that would break a
