@@ -26,12 +26,13 @@ type Client struct {
 	pipe  []redcon.Command
 	authd bool
 
-	Name, LibName, LibVer string
-	created               time.Time
-	lastActive            atomic.Int64 // unix ns
-	lastCmd               atomic.Value // string
-	NoEvict, NoTouch      bool
-	replyMode             replyMode
+	names            atomic.Pointer[clientNames] // read by other clients (CLIENT LIST)
+	dbPub            atomic.Int32                // db, as other clients see it
+	created          time.Time
+	lastActive       atomic.Int64 // unix ns
+	lastCmd          atomic.Value // string
+	NoEvict, NoTouch bool
+	replyMode        replyMode
 
 	// closed is set when the connection is gone; killed asks the
 	// connection's goroutine to drop it (CLIENT KILL).
@@ -73,6 +74,43 @@ func newClient(s *Server, rc redcon.Conn) *Client {
 
 // DB is the client's selected database.
 func (c *Client) DB() int { return c.db }
+
+// clientNames are the names a client sets for itself. A new value is
+// published whole, so other connections (CLIENT LIST, SLOWLOG) never read
+// a half-written string.
+type clientNames struct{ name, libName, libVer string }
+
+var noNames = &clientNames{}
+
+// Name is the client's CLIENT SETNAME name ("" if none).
+func (c *Client) Name() string { return c.loadNames().name }
+
+// LibName and LibVer are what CLIENT SETINFO set.
+func (c *Client) LibName() string { return c.loadNames().libName }
+func (c *Client) LibVer() string  { return c.loadNames().libVer }
+
+func (c *Client) loadNames() *clientNames {
+	if n := c.names.Load(); n != nil {
+		return n
+	}
+	return noNames
+}
+
+// SetName changes the connection name (owner goroutine only).
+func (c *Client) SetName(name string) {
+	n := *c.loadNames()
+	n.name = name
+	c.names.Store(&n)
+}
+
+// selectDB changes the selected database (owner goroutine only).
+func (c *Client) selectDB(db int) {
+	c.db = db
+	c.dbPub.Store(int32(db))
+}
+
+// PublishedDB is the selected database as other goroutines may read it.
+func (c *Client) PublishedDB() int { return int(c.dbPub.Load()) }
 
 // Proto is the protocol version chosen with HELLO (2 or 3).
 func (c *Client) Proto() int { return c.W.Proto() }

@@ -56,37 +56,37 @@ func cmdClientSetName(c *Ctx, args [][]byte) error {
 	if !validClientName(args[2]) {
 		return ErrClientName
 	}
-	c.C.Name = string(args[2])
+	c.C.SetName(string(args[2]))
 	c.W.OK()
 	return nil
 }
 
 // cmdClientGetName replies the name, or null when none is set.
 func cmdClientGetName(c *Ctx, args [][]byte) error {
-	if c.C.Name == "" {
+	if c.C.Name() == "" {
 		c.W.Null()
 		return nil
 	}
-	c.W.BulkString(c.C.Name)
+	c.W.BulkString(c.C.Name())
 	return nil
 }
 
 // cmdClientSetInfo records LIB-NAME or LIB-VER ("" clears it).
 func cmdClientSetInfo(c *Ctx, args [][]byte) error {
-	attr := string(args[2])
-	var dst *string
-	switch strings.ToLower(attr) {
-	case "lib-name":
-		dst = &c.C.LibName
-	case "lib-ver":
-		dst = &c.C.LibVer
-	default:
+	attr := strings.ToLower(string(args[2]))
+	if attr != "lib-name" && attr != "lib-ver" {
 		return errQuoted("ERR Unrecognized option ", args[2], "")
 	}
 	if !validClientName(args[3]) {
 		return errClientAttr(args[2])
 	}
-	*dst = string(args[3])
+	n := *c.C.loadNames()
+	if attr == "lib-name" {
+		n.libName = string(args[3])
+	} else {
+		n.libVer = string(args[3])
+	}
+	c.C.names.Store(&n)
 	c.W.OK()
 	return nil
 }
@@ -242,11 +242,11 @@ func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCm
 	str("addr", cl.addr)
 	str("laddr", cl.LocalAddr())
 	num("fd", int64(clientFD(cl)))
-	str("name", cl.Name)
+	str("name", cl.Name())
 	num("age", int64(now.Sub(cl.Created())/time.Second))
 	num("idle", int64(now.Sub(cl.LastActive())/time.Second))
 	str("flags", flags)
-	num("db", int64(cl.db))
+	num("db", int64(cl.PublishedDB()))
 	num("sub", int64(cl.sub.channels))
 	num("psub", int64(cl.sub.patterns))
 	num("ssub", int64(cl.sub.shards))
@@ -262,8 +262,8 @@ func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCm
 	str("user", "default")
 	num("redir", -1)
 	num("resp", int64(cl.Proto()))
-	str("lib-name", cl.LibName)
-	str("lib-ver", cl.LibVer)
+	str("lib-name", cl.LibName())
+	str("lib-ver", cl.LibVer())
 	return b
 }
 

@@ -67,9 +67,9 @@ func cmdReset(c *Ctx, args [][]byte) error {
 	cl := c.C
 	cl.releaseMulti()
 	cl.releasePubSub()
-	cl.db = 0
+	cl.selectDB(0)
 	cl.W.proto = 2
-	cl.Name = ""
+	cl.names.Store(nil)
 	cl.replyMode = replyOn
 	cl.NoEvict, cl.NoTouch = false, false
 	cl.authd = c.S.cfg.Get("requirepass") == ""
@@ -150,13 +150,13 @@ func cmdHello(c *Ctx, args [][]byte) error {
 		cl.authd = true
 	}
 	if !cl.authd {
-		return ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 	}
 	if nameGiven {
 		if !validClientName(name) {
 			return ErrClientName
 		}
-		cl.Name = string(name)
+		cl.SetName(string(name))
 	}
 	cl.W.proto = proto
 	w := c.W
@@ -201,7 +201,7 @@ func cmdSelect(c *Ctx, args [][]byte) error {
 	if n < 0 || n >= int64(c.S.db.Databases()) {
 		return ErrDBIndex
 	}
-	c.C.db = int(n)
+	c.C.selectDB(int(n))
 	c.W.OK()
 	return nil
 }

@@ -486,11 +486,11 @@ func cmdObjectHelp(c *Ctx, args [][]byte) error {
 
 // writeHelp writes a HELP reply the way Redis formats them.
 func writeHelp(w *Writer, container string, lines []string) {
-	w.Array(len(lines) + 2)
+	w.Array(len(lines) + 3)
 	w.Status(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
 		w.Status(l)
 	}
 	w.Status("HELP")
-	w.Status("    Print this help.")
+	w.Status("    Prints this help.")
 }

@@ -124,6 +124,9 @@ func (c *Client) classify(args [][]byte) (*Command, txKind, error) {
 	}
 	if cmd.Subs != nil {
 		if len(args) < 2 {
+			if cmd.Run != nil && cmd.arityOK(1) {
+				return cmd, kindOf(cmd), nil // e.g. bare COMMAND
+			}
 			return cmd, kindNone, errArity(cmd.Name)
 		}
 		sub := lookupSub(cmd, args[1])
@@ -215,6 +218,7 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 	ctx.Tx, ctx.DB, ctx.W = tx, c.db, &c.W
 	mode := c.replyMode
 	mark := c.W.Len()
+	c.lastCmd.Store(cmd.Name)
 	c.srv.feedMonitor(c, args)
 	err := runHandler(c.srv, cmd, ctx, args)
 	if err != nil {
@@ -225,7 +229,9 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 	}
 	switch mode {
 	case replyOff:
-		c.W.Truncate(mark)
+		if c.replyMode != replyOn { // CLIENT REPLY ON itself is answered
+			c.W.Truncate(mark)
+		}
 	case replySkip:
 		c.W.Truncate(mark)
 		c.replyMode = replyOn
@@ -235,7 +241,6 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 	cmd.stats.Calls.Add(1)
 	cmd.stats.Usec.Add(dur.Microseconds())
 	c.srv.stats.CommandsProcessed.Add(1)
-	c.lastCmd.Store(cmd.Name)
 	c.srv.slowlogAdd(c, args, dur)
 }
 

@@ -111,6 +111,8 @@ func (s *Server) applyConfig(name string) {
 		s.mu.Unlock()
 	case "loglevel":
 		s.log = s.log.Level(LogLevel(s.cfg.Get("loglevel")))
+	case "slowlog-log-slower-than", "slowlog-max-len":
+		s.intro().loadSlowlogConfig()
 	}
 }
 

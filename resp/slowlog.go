@@ -58,7 +58,7 @@ func (st *introState) slowlogPush(c *Client, args [][]byte, d time.Duration) {
 	max := st.slowMaxLen.Load()
 	e := slowEntry{at: time.Now().Unix(), micros: d.Microseconds(), args: slowlogArgs(args)}
 	if c != nil {
-		e.addr, e.name = c.addr, c.Name
+		e.addr, e.name = c.addr, c.Name()
 	}
 	st.slowMu.Lock()
 	e.id = st.slowNextID
