@@ -166,10 +166,10 @@ func SetRange(tx *engine.Tx, db int, key []byte, offset int64, val []byte) (int6
 	if len(val) == 0 {
 		return int64(len(m.Value)), nil
 	}
-	end := offset + int64(len(val))
-	if end > MaxStringLen {
+	if offset > MaxStringLen-int64(len(val)) { // also guards offset+len overflow
 		return 0, ErrTooLarge
 	}
+	end := offset + int64(len(val))
 	n := int64(len(m.Value))
 	if end > n {
 		n = end

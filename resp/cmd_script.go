@@ -1,4 +1,291 @@
 package resp
 
-// scriptCommands returns the script command group (not yet implemented).
-func scriptCommands() []*Command { return nil }
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/diskcached/diskcached/datatypes"
+	"github.com/diskcached/diskcached/engine"
+)
+
+// EVAL/EVALSHA/EVAL_RO/EVALSHA_RO and SCRIPT.
+//
+// A script runs atomically in ONE engine transaction: the committer's write
+// transaction for EVAL/EVALSHA (other writers wait; after
+// busy-reply-threshold ms other clients get BUSY), a read transaction for
+// the _RO variants (write commands refused), or EXEC's transaction when
+// queued in MULTI. SCRIPT KILL stops a script that has not written yet.
+
+func scriptCommands() []*Command {
+	const g = "scripting"
+	ev := FlagNoScript | FlagSkipMonitor | FlagMayReplicate | FlagStale
+	evro := FlagNoScript | FlagSkipMonitor | FlagReadonly | FlagStale
+	return []*Command{
+		{Name: "eval", Arity: -3, Flags: ev, FirstKey: 0, Group: g, Summary: "Executes a server-side Lua script.", Run: cmdEval},
+		{Name: "evalsha", Arity: -3, Flags: ev, Group: g, Summary: "Executes a server-side Lua script by SHA1 digest.", Run: cmdEval},
+		{Name: "eval_ro", Arity: -3, Flags: evro &^ FlagReadonly, Group: g, Summary: "Executes a read-only server-side Lua script.", Run: cmdEval},
+		{Name: "evalsha_ro", Arity: -3, Flags: evro &^ FlagReadonly, Group: g, Summary: "Executes a read-only server-side Lua script by SHA1 digest.", Run: cmdEval},
+		{Name: "script", Arity: -2, Group: g, Summary: "A container for Lua scripts management commands.", Run: cmdScriptHelp, Subs: map[string]*Command{
+			"load":   {Arity: 3, Flags: FlagNoScript | FlagStale, Group: g, Summary: "Loads a server-side Lua script to the script cache.", Run: cmdScriptLoad},
+			"exists": {Arity: -3, Flags: FlagNoScript, Group: g, Summary: "Determines whether server-side Lua scripts exist in the script cache.", Run: cmdScriptExists},
+			"flush":  {Arity: -2, Flags: FlagNoScript, Group: g, Summary: "Removes all server-side Lua scripts from the script cache.", Run: cmdScriptFlush},
+			"kill":   {Arity: 2, Flags: FlagNoScript | FlagAllowBusy, Group: g, Summary: "Terminates a server-side Lua script during execution.", Run: cmdScriptKill},
+			"help":   {Arity: 2, Flags: FlagLoading | FlagStale, Group: g, Summary: "Returns helpful text about the different subcommands.", Run: cmdScriptHelp},
+		}},
+	}
+}
+
+// scriptCache holds compiled scripts by SHA1 and the scripts running now.
+type scriptCache struct {
+	mu      sync.RWMutex
+	protos  map[string]*lua.FunctionProto
+	runMu   sync.Mutex
+	running map[*scriptRun]struct{}
+	nrun    atomic.Int32
+}
+
+func newScriptCache() *scriptCache {
+	return &scriptCache{protos: make(map[string]*lua.FunctionProto), running: make(map[*scriptRun]struct{})}
+}
+
+func (sc *scriptCache) get(sha string) *lua.FunctionProto {
+	sc.mu.RLock()
+	defer sc.mu.RUnlock()
+	return sc.protos[sha]
+}
+
+// load compiles body (cached by its SHA1) and returns the SHA1.
+func (sc *scriptCache) load(body string) (string, *lua.FunctionProto, error) {
+	sha := sha1hex(body)
+	if p := sc.get(sha); p != nil {
+		return sha, p, nil
+	}
+	chunk, err := parse.Parse(strings.NewReader(body), "user_script")
+	if err != nil {
+		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err))
+	}
+	proto, err := lua.Compile(chunk, "user_script")
+	if err != nil {
+		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err))
+	}
+	sc.mu.Lock()
+	sc.protos[sha] = proto
+	sc.mu.Unlock()
+	return sha, proto, nil
+}
+
+// compileMessage rewrites gopher-lua's parse error into Lua's
+// "user_script:<line>: <message>" shape.
+func compileMessage(err error) string {
+	msg := err.Error()
+	if pe, ok := err.(*parse.Error); ok {
+		return fmt.Sprintf("user_script:%d: %s near '%s'", pe.Pos.Line, pe.Message, pe.Token)
+	}
+	return "user_script: " + strings.ReplaceAll(msg, "\n", " ")
+}
+
+func (sc *scriptCache) flush() {
+	sc.mu.Lock()
+	sc.protos = make(map[string]*lua.FunctionProto)
+	sc.mu.Unlock()
+}
+
+func (sc *scriptCache) begin(r *scriptRun) {
+	sc.runMu.Lock()
+	sc.running[r] = struct{}{}
+	sc.nrun.Add(1)
+	sc.runMu.Unlock()
+}
+
+func (sc *scriptCache) end(r *scriptRun) {
+	sc.runMu.Lock()
+	delete(sc.running, r)
+	sc.nrun.Add(-1)
+	sc.runMu.Unlock()
+}
+
+// busyScript returns a script that has run longer than
+// busy-reply-threshold, other than one run by c, or nil.
+func (s *Server) busyScript(c *Client) *scriptRun {
+	sc := s.ext().scripts
+	if sc.nrun.Load() == 0 {
+		return nil
+	}
+	limit := time.Duration(s.cfg.Int("busy-reply-threshold")) * time.Millisecond
+	sc.runMu.Lock()
+	defer sc.runMu.Unlock()
+	for r := range sc.running {
+		if r.client != c && time.Since(r.start) >= limit {
+			return r
+		}
+	}
+	return nil
+}
+
+// BusyGate is the dispatch gate for scripts running too long: it returns
+// the BUSY error for commands without FlagAllowBusy while another client's
+// script is past busy-reply-threshold.
+func (c *Client) BusyGate(cmd *Command) error {
+	if cmd.Flags&FlagAllowBusy != 0 || c.srv.ext().scripts.nrun.Load() == 0 {
+		return nil
+	}
+	if c.srv.busyScript(c) != nil {
+		return ErrBusyScript
+	}
+	return nil
+}
+
+// cmdEval serves the four EVAL variants.
+func cmdEval(c *Ctx, args [][]byte) error {
+	name := lowerName(args[0])
+	bySHA := strings.HasPrefix(name, "evalsha")
+	readOnly := strings.HasSuffix(name, "_ro")
+	numkeys, ok := datatypes.ParseInt(args[2])
+	if !ok {
+		return ErrNotInteger
+	}
+	if numkeys < 0 {
+		return ErrNumKeysNegative
+	}
+	if numkeys > int64(len(args)-3) {
+		return ErrNumKeysTooMany
+	}
+	sc := c.S.ext().scripts
+	var sha string
+	var proto *lua.FunctionProto
+	if bySHA {
+		sha = strings.ToLower(string(args[1]))
+		if proto = sc.get(sha); proto == nil {
+			return ErrNoScript
+		}
+	} else {
+		var err error
+		if sha, proto, err = sc.load(string(args[1])); err != nil {
+			return err
+		}
+	}
+	keys := args[3 : 3+numkeys]
+	argv := args[3+numkeys:]
+	return runScript(c, sha, proto, keys, argv, readOnly)
+}
+
+// runScript executes a compiled script in the right transaction.
+func runScript(c *Ctx, sha string, proto *lua.FunctionProto, keys, argv [][]byte, readOnly bool) error {
+	r := &scriptRun{srv: c.S, client: c.C, db: c.DB, readOnly: readOnly, resp: 2, sha: sha, start: time.Now()}
+	sc := c.S.ext().scripts
+	vm := getVM()
+	defer putVM(vm)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.cancel = cancel
+	sc.begin(r)
+	defer sc.end(r)
+	body := func(tx *engine.Tx) error {
+		r.tx = tx
+		vm.execute(ctx, r, proto, keys, argv, c.W)
+		return nil
+	}
+	mark := c.W.Len()
+	var err error
+	switch {
+	case c.Tx != nil:
+		err = body(c.Tx)
+	case readOnly:
+		err = c.S.DB().View(body)
+	default:
+		err = c.S.DB().Update(body)
+	}
+	if err != nil {
+		c.W.Truncate(mark)
+		return err
+	}
+	return nil
+}
+
+func cmdScriptLoad(c *Ctx, args [][]byte) error {
+	sha, _, err := c.S.ext().scripts.load(string(args[2]))
+	if err != nil {
+		return err
+	}
+	c.W.BulkString(sha)
+	return nil
+}
+
+func cmdScriptExists(c *Ctx, args [][]byte) error {
+	sc := c.S.ext().scripts
+	c.W.Array(len(args) - 2)
+	for _, a := range args[2:] {
+		if sc.get(strings.ToLower(string(a))) != nil {
+			c.W.Int(1)
+		} else {
+			c.W.Int(0)
+		}
+	}
+	return nil
+}
+
+func cmdScriptFlush(c *Ctx, args [][]byte) error {
+	if len(args) > 3 {
+		return ErrScriptFlushOpt
+	}
+	if len(args) == 3 {
+		if o := lowerName(args[2]); o != "sync" && o != "async" {
+			return ErrScriptFlushOpt
+		}
+	}
+	c.S.ext().scripts.flush()
+	c.W.OK()
+	return nil
+}
+
+// cmdScriptKill stops a running script that has not written anything.
+func cmdScriptKill(c *Ctx, args [][]byte) error {
+	sc := c.S.ext().scripts
+	sc.runMu.Lock()
+	defer sc.runMu.Unlock()
+	var target *scriptRun
+	for r := range sc.running {
+		if r.client != c.C && (target == nil || r.start.Before(target.start)) {
+			target = r
+		}
+	}
+	if target == nil {
+		return ErrNotBusy
+	}
+	if target.wrote.Load() {
+		return ErrUnkillable
+	}
+	target.killed.Store(true)
+	if target.cancel != nil {
+		target.cancel()
+	}
+	c.W.OK()
+	return nil
+}
+
+func cmdScriptHelp(c *Ctx, args [][]byte) error {
+	writeHelp(c.W, "SCRIPT", []string{
+		"DEBUG (YES|SYNC|NO)",
+		"    Set the debug mode for subsequent scripts executed.",
+		"EXISTS <sha1> [<sha1> ...]",
+		"    Return information about the existence of the scripts in the script cache.",
+		"FLUSH [ASYNC|SYNC]",
+		"    Flush the Lua scripts cache. Very dangerous on replicas.",
+		"    When called without the optional mode argument, the behavior is determined by the",
+		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+		"    * ASYNC: Asynchronously flush the scripts cache.",
+		"    * SYNC: Synchronously flush the scripts cache.",
+		"KILL",
+		"    Kill the currently executing Lua script.",
+		"LOAD <script>",
+		"    Load a script into the scripts cache without executing it.",
+	})
+	return nil
+}

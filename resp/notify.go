@@ -1,0 +1,180 @@
+package resp
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Keyspace notifications (notify-keyspace-events) and the per-server state
+// of the transaction, scripting and pub/sub features.
+
+// Notification classes, as Redis's notify-keyspace-events letters.
+const (
+	NotifyKeyspace = 1 << iota // K
+	NotifyKeyevent             // E
+	NotifyGeneric              // g
+	NotifyString               // $
+	NotifyList                 // l
+	NotifySet                  // s
+	NotifyHash                 // h
+	NotifyZset                 // z
+	NotifyExpired              // x
+	NotifyEvicted              // e
+	NotifyStream               // t
+	NotifyKeyMiss              // m (not part of A)
+	notifyLoaded               // module only
+	NotifyModule               // d
+	NotifyNew                  // n (not part of A)
+
+	NotifyAll = NotifyGeneric | NotifyString | NotifyList | NotifySet | NotifyHash | NotifyZset |
+		NotifyExpired | NotifyEvicted | NotifyStream | NotifyModule
+)
+
+var notifyLetters = []struct {
+	c    byte
+	flag int
+}{
+	{'g', NotifyGeneric}, {'$', NotifyString}, {'l', NotifyList}, {'s', NotifySet},
+	{'h', NotifyHash}, {'z', NotifyZset}, {'x', NotifyExpired}, {'e', NotifyEvicted},
+	{'t', NotifyStream}, {'d', NotifyModule}, {'n', NotifyNew},
+}
+
+// ParseNotifyFlags turns a notify-keyspace-events value into class flags;
+// ok is false when it holds a letter that names no class.
+func ParseNotifyFlags(s string) (flags int, ok bool) {
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case 'A':
+			flags |= NotifyAll
+		case 'K':
+			flags |= NotifyKeyspace
+		case 'E':
+			flags |= NotifyKeyevent
+		case 'm':
+			flags |= NotifyKeyMiss
+		default:
+			found := false
+			for _, l := range notifyLetters {
+				if l.c == ch {
+					flags |= l.flag
+					found = true
+				}
+			}
+			if !found {
+				return 0, false
+			}
+		}
+	}
+	return flags, true
+}
+
+// NotifyFlagsString is the canonical spelling CONFIG GET shows.
+func NotifyFlagsString(flags int) string {
+	var b []byte
+	if flags&NotifyAll == NotifyAll {
+		b = append(b, 'A')
+	} else {
+		for _, l := range notifyLetters {
+			if flags&l.flag != 0 {
+				b = append(b, l.c)
+			}
+		}
+	}
+	if flags&NotifyKeyspace != 0 {
+		b = append(b, 'K')
+	}
+	if flags&NotifyKeyevent != 0 {
+		b = append(b, 'E')
+	}
+	if flags&NotifyKeyMiss != 0 {
+		b = append(b, 'm')
+	}
+	return string(b)
+}
+
+// notifyState caches the parsed directive; the raw value is compared on
+// each event so CONFIG SET takes effect at once without a change hook.
+type notifyState struct {
+	mu    sync.Mutex
+	raw   string
+	flags atomic.Int64
+}
+
+func (n *notifyState) current(cfg *Config) int {
+	raw := cfg.Get("notify-keyspace-events")
+	n.mu.Lock()
+	if raw != n.raw {
+		f, _ := ParseNotifyFlags(raw)
+		n.raw = raw
+		n.flags.Store(int64(f))
+	}
+	n.mu.Unlock()
+	return int(n.flags.Load())
+}
+
+// notify publishes a keyspace event: "__keyspace@<db>__:<key>" with the
+// event name as message (K) and "__keyevent@<db>__:<event>" with the key as
+// message (E), when class is enabled. It never blocks: subscribers get
+// messages through their bounded queues. Handlers call it after a change
+// (e.g. s.notify(NotifyString, "set", db, key)).
+func (s *Server) notify(class int, event string, db int, key []byte) {
+	ext := s.ext()
+	if ext.ps.empty() {
+		return
+	}
+	flags := ext.notify.current(s.cfg)
+	if flags&class == 0 {
+		return
+	}
+	dbs := strconv.Itoa(db)
+	if flags&NotifyKeyspace != 0 {
+		ch := make([]byte, 0, 16+len(dbs)+len(key))
+		ch = append(ch, "__keyspace@"...)
+		ch = append(ch, dbs...)
+		ch = append(ch, "__:"...)
+		ch = append(ch, key...)
+		ext.ps.publish(ch, []byte(event), false)
+	}
+	if flags&NotifyKeyevent != 0 {
+		ch := make([]byte, 0, 16+len(dbs)+len(event))
+		ch = append(ch, "__keyevent@"...)
+		ch = append(ch, dbs...)
+		ch = append(ch, "__:"...)
+		ch = append(ch, event...)
+		ext.ps.publish(ch, key, false)
+	}
+}
+
+// Notify is notify for other packages' use (same rules).
+func (s *Server) Notify(class int, event string, db int, key []byte) {
+	s.notify(class, event, db, key)
+}
+
+// extState is the server-wide state of this feature set. It hangs off the
+// Server through a side table so server.go needs no field for it.
+type extState struct {
+	watch   *watchRegistry
+	ps      *pubsubRegistry
+	notify  *notifyState
+	scripts *scriptCache
+}
+
+var extStates sync.Map // *Server → *extState
+
+func (s *Server) ext() *extState {
+	if v, ok := extStates.Load(s); ok {
+		return v.(*extState)
+	}
+	e := &extState{
+		watch:   &watchRegistry{},
+		ps:      newPubsubRegistry(s),
+		notify:  &notifyState{raw: "\x00"},
+		scripts: newScriptCache(),
+	}
+	v, _ := extStates.LoadOrStore(s, e)
+	return v.(*extState)
+}
+
+func nowMillis() int64 { return time.Now().UnixMilli() }
