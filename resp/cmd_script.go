@@ -69,11 +69,11 @@ func (sc *scriptCache) load(body string) (string, *lua.FunctionProto, error) {
 	}
 	chunk, err := parse.Parse(strings.NewReader(body), "user_script")
 	if err != nil {
-		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err))
+		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err, body))
 	}
 	proto, err := lua.Compile(chunk, "user_script")
 	if err != nil {
-		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err))
+		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err, body))
 	}
 	sc.mu.Lock()
 	sc.protos[sha] = proto
@@ -83,10 +83,15 @@ func (sc *scriptCache) load(body string) (string, *lua.FunctionProto, error) {
 
 // compileMessage rewrites gopher-lua's parse error into Lua's
 // "user_script:<line>: <message>" shape.
-func compileMessage(err error) string {
+func compileMessage(err error, body string) string {
 	msg := err.Error()
 	if pe, ok := err.(*parse.Error); ok {
-		return fmt.Sprintf("user_script:%d: %s near '%s'", pe.Pos.Line, pe.Message, pe.Token)
+		line := pe.Pos.Line
+		if line <= 0 { // at end of input
+			line = strings.Count(body, "\n") + 1
+			return fmt.Sprintf("user_script:%d: unexpected symbol near '<eof>'", line)
+		}
+		return fmt.Sprintf("user_script:%d: %s near '%s'", line, pe.Message, pe.Token)
 	}
 	return "user_script: " + strings.ReplaceAll(msg, "\n", " ")
 }
