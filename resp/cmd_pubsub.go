@@ -91,14 +91,17 @@ func cmdSubscribe(c *Ctx, args [][]byte) error {
 	name := lowerName(args[0])
 	cl := c.C
 	kind := kindChannel
-	switch name[0] {
-	case 'p':
+	switch {
+	case strings.HasPrefix(name, "p"):
 		kind = kindPattern
-	case 's':
+	case strings.HasPrefix(name, "ss"), strings.HasPrefix(name, "sun"):
 		kind = kindShard
 	}
 	if strings.HasPrefix(name, "un") || strings.HasPrefix(name[1:], "un") {
 		return cl.unsubscribe(c.W, kind, name, args[1:])
+	}
+	if c.Tx == nil {
+		c.S.installHooks() // expired events come from the engine's hook
 	}
 	reg := c.S.ext().ps
 	if cl.sub.q == nil {
@@ -123,7 +126,7 @@ func cmdSubscribe(c *Ctx, args [][]byte) error {
 		c.W.Bulk(ch)
 		c.W.Int(cl.subCount(kind))
 	}
-	if c.W == &cl.W {
+	if c.W == &cl.W && c.Tx == nil { // not inside EXEC's array
 		cl.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 		cl.nc.Write(c.W.Bytes())
 		cl.nc.SetWriteDeadline(time.Time{})
