@@ -28,7 +28,7 @@ var scriptCases = []diffCase{
 	{name: "eval_multi_exec", cmds: cs(`MULTI`, `EVAL "return redis.call('incr','c')" 0`, `EVAL "return redis.call('incr','c')" 0`, `EXEC`)},
 	{name: "eval_django_incr", cmds: cs(`SET k 5`, "EVAL \"local exists = redis.call('EXISTS', KEYS[1])\\nif (exists == 1) then\\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])\\nelse return false\\nend\" 1 k 3", "EVAL \"local exists = redis.call('EXISTS', KEYS[1])\\nif (exists == 1) then\\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])\\nelse return false\\nend\" 1 nokey 3")},
 	{name: "eval_select_isolated", cmds: cs(`EVAL "redis.call('select',1); redis.call('set','x','1'); return 1" 0`, `GET x`, `SELECT 1`, `GET x`)},
-	{name: "eval_compile_error", cmds: cs(mErrCode+` EVAL "return 1+" 0`)},
+	{name: "eval_compile_error", cmds: cs(mErrCode + ` EVAL "return 1+" 0`)},
 }
 
 func TestDiffScript_Cases_MatchRedis(t *testing.T) { runDiffCases(t, scriptCases) }
