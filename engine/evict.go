@@ -100,6 +100,7 @@ type evictState struct {
 	cursor    []byte // rebuild pass: meta keys < cursor are indexed
 	sweeping  bool   // old generations may still hold entries
 	idxPolicy atomic.Uint32
+	idxClean  atomic.Bool // no rebuild or sweep pending
 
 	// Usage (usage.go).
 	logical      atomic.Int64  // exact logical bytes (meta + data keys and values)
@@ -369,7 +370,14 @@ func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
 	} else {
 		tx.reindex(mk, nil, &ns)
 	}
-	tx.addLogical(int64(len(mk)+len(val)) - old.size)
+	if d := int64(len(mk)+len(val)) - old.size; d > 0 {
+		tx.addLogical(d)
+		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/50*49 {
+			tx.db.KickEvictor() // past the high watermark: evict now
+		}
+	} else {
+		tx.addLogical(d)
+	}
 }
 
 // forgetMeta is the hook for a record leaving the meta bucket.
@@ -394,6 +402,10 @@ var (
 // It reports whether the index is complete and clean.
 func (db *DB) IndexStep(limit int) (done bool, err error) {
 	ev := &db.ev
+	if ev.idxClean.Load() && Policy(ev.want.Load()) == Policy(ev.idxPolicy.Load()) &&
+		ev.wantDecay.Load() == ev.decay.Load() {
+		return true, nil // nothing to do: no write transaction
+	}
 	err = db.Update(func(tx *Tx) error {
 		want := Policy(ev.want.Load())
 		wantDecay := ev.wantDecay.Load()
@@ -405,6 +417,7 @@ func (db *DB) IndexStep(limit int) (done bool, err error) {
 			ev.cursor = []byte{}
 			ev.sweeping = true
 			ev.idxPolicy.Store(uint32(want))
+			ev.idxClean.Store(false)
 			tx.saveIndexState()
 			return nil
 		}
@@ -421,6 +434,7 @@ func (db *DB) IndexStep(limit int) (done bool, err error) {
 		default:
 			done = true
 		}
+		ev.idxClean.Store(!ev.building && !ev.sweeping)
 		return nil
 	})
 	return done, err
