@@ -1,6 +1,13 @@
 package tests
 
-import "testing"
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // MULTI/EXEC/DISCARD/WATCH edge cases, compared byte for byte with
 // redis-server. A single connection modifying its own watched key is
@@ -41,3 +48,87 @@ var txnCases = []diffCase{
 }
 
 func TestDiffTxn_Cases_MatchRedis(t *testing.T) { runDiffCases(t, txnCases) }
+
+// --- go-redis transactions (not differential: real client behaviour) ---
+
+func TestGoRedisTx_TxPipelined_Atomic(t *testing.T) {
+	goRedisProtocols(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, "tx:a", "1", 0)
+			p.Incr(ctx, "tx:a")
+			p.Get(ctx, "tx:a")
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("TxPipelined: %v", err)
+		}
+		if got := cmds[2].(*redis.StringCmd).Val(); got != "2" {
+			t.Fatalf("GET inside tx = %q, want 2", got)
+		}
+		// A runtime error is reported for its command only; the others ran.
+		c.Set(ctx, "tx:s", "str", 0)
+		cmds, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Incr(ctx, "tx:s")
+			p.Set(ctx, "tx:b", "ok", 0)
+			return nil
+		})
+		if err == nil || cmds[0].Err() == nil || cmds[1].Err() != nil {
+			t.Fatalf("want INCR error only: err=%v cmds=%v", err, cmds)
+		}
+		if v := c.Get(ctx, "tx:b").Val(); v != "ok" {
+			t.Fatalf("tx:b = %q", v)
+		}
+	})
+}
+
+// TestGoRedisTx_WatchRetries_NoLostUpdate runs concurrent optimistic
+// increments; every increment must land exactly once.
+func TestGoRedisTx_WatchRetries_NoLostUpdate(t *testing.T) {
+	goRedisProtocols(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		const workers, each = 8, 50
+		var wg sync.WaitGroup
+		var retries atomic.Int64
+		errs := make(chan error, workers)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					for {
+						err := c.Watch(ctx, func(tx *redis.Tx) error {
+							n, err := tx.Get(ctx, "tx:ctr").Int()
+							if err != nil && err != redis.Nil {
+								return err
+							}
+							_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+								p.Set(ctx, "tx:ctr", n+1, 0)
+								return nil
+							})
+							return err
+						}, "tx:ctr")
+						if err == redis.TxFailedErr {
+							retries.Add(1)
+							continue
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+						break
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("worker: %v", err)
+		}
+		if n, _ := c.Get(ctx, "tx:ctr").Int(); n != workers*each {
+			t.Fatalf("counter = %d, want %d (lost updates; %d retries)", n, workers*each, retries.Load())
+		}
+		t.Logf("%d retries", retries.Load())
+	})
+}
