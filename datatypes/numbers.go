@@ -2,7 +2,9 @@ package datatypes
 
 import (
 	"math"
+	"math/big"
 	"strconv"
+	"strings"
 )
 
 // ParseInt parses a decimal integer the way Redis's string2ll does: an
@@ -83,6 +85,77 @@ func FormatFloat(f float64) string {
 	s := strconv.FormatFloat(f, 'f', -1, 64)
 	if s == "-0" {
 		return "0"
+	}
+	return s
+}
+
+// Long doubles (x87 80-bit) are emulated with 64-bit-mantissa big.Floats:
+// same rounding of parsed decimals and of sums, same printed digits.
+var (
+	ldMax = func() *big.Float { // largest finite long double
+		f, _ := new(big.Float).SetPrec(64).SetString("1.18973149535723176502e+4932")
+		return f
+	}()
+	ldMin = func() *big.Float { // smallest positive subnormal long double
+		f, _ := new(big.Float).SetPrec(64).SetString("3.6451995318824746025e-4951")
+		return f
+	}()
+)
+
+func ldOverflows(f *big.Float) bool {
+	if f.IsInf() {
+		return true
+	}
+	a := new(big.Float).Abs(f)
+	return a.Cmp(ldMax) > 0
+}
+
+// ParseLongDouble parses b the way Redis's string2ld (strtold) does: no
+// leading space, whole input, "inf" allowed (returned as ±Inf), NaN and
+// out-of-range values refused.
+func ParseLongDouble(b []byte) (*big.Float, bool) {
+	if len(b) == 0 || len(b) >= 5*1024 {
+		return nil, false
+	}
+	s := string(b)
+	switch s[0] {
+	case ' ', '\t', '\n', '\r', '\v', '\f':
+		return nil, false
+	}
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 || strings.ContainsRune(s, '_') {
+		return nil, false
+	}
+	switch strings.ToLower(body) {
+	case "inf", "infinity":
+		return new(big.Float).SetInf(s[0] == '-'), true
+	}
+	if len(body) > 1 && body[0] == '0' && strings.ContainsAny(body[1:2], "bBoO") {
+		return nil, false
+	}
+	f, _, err := new(big.Float).SetPrec(64).SetMode(big.ToNearestEven).Parse(s, 0)
+	if err != nil || f.IsInf() {
+		return nil, false
+	}
+	if ldOverflows(f) {
+		return nil, false
+	}
+	if f.Sign() != 0 && new(big.Float).Abs(f).Cmp(ldMin) < 0 {
+		return nil, false
+	}
+	return f, true
+}
+
+// FormatLongDouble prints f as Redis's ld2string in human mode: "%.17Lf"
+// with trailing zeros (and a trailing dot) removed, "-0" as "0".
+func FormatLongDouble(f *big.Float) string {
+	s := f.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "-0" {
+		s = "0"
 	}
 	return s
 }

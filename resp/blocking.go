@@ -125,16 +125,45 @@ func (s *Server) signalKeyReady(db int, key []byte, n int64) {
 	b.mu.Unlock()
 }
 
-// SignalListReady wakes waiters of (db, key) if key now holds a list. For
-// commands that make a list appear at a key without pushing (RENAME, COPY,
-// MOVE, SORT … STORE, SWAPDB): call it inside the transaction after the
-// write. O(1) when nobody is blocked.
-func (s *Server) SignalListReady(tx *engine.Tx, db int, key []byte) {
+// SignalKeyReady wakes waiters of (db, key) if key now holds a non-empty
+// list or sorted set. For commands that make a value appear at a key
+// without pushing (RENAME, COPY, MOVE, SORT … STORE): call it inside the
+// transaction after the write. O(1) when nobody is blocked.
+func (s *Server) SignalKeyReady(tx *engine.Tx, db int, key []byte) {
 	if s.blocking().waiting.Load() == 0 {
 		return
 	}
-	if n, err := datatypes.ListLen(tx, db, key); err == nil && n > 0 {
-		s.signalKeyReady(db, key, n)
+	m, ok, err := tx.Lookup(db, key)
+	if err != nil || !ok {
+		return
+	}
+	switch m.Type {
+	case engine.TypeList:
+		if n, err := datatypes.ListLen(tx, db, key); err == nil {
+			s.signalKeyReady(db, key, n)
+		}
+	case engine.TypeZSet:
+		s.signalKeyReady(db, key, m.Count)
+	}
+}
+
+// SignalDBReady re-checks every key clients are blocked on in db (after
+// SWAPDB brought in another database's contents).
+func (s *Server) SignalDBReady(tx *engine.Tx, db int) {
+	b := s.blocking()
+	if b.waiting.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	var keys []string
+	for k := range b.queues {
+		if k.db == db {
+			keys = append(keys, k.key)
+		}
+	}
+	b.mu.Unlock()
+	for _, k := range keys {
+		s.SignalKeyReady(tx, db, []byte(k))
 	}
 }
 

@@ -217,6 +217,7 @@ func cmdRename(c *Ctx, args [][]byte) error {
 		return nil
 	}
 	c.Tx.Rename(c.DB, args[1], c.DB, args[2])
+	c.S.SignalKeyReady(c.Tx, c.DB, args[2])
 	if nx {
 		c.W.Int(1)
 	} else {
@@ -274,6 +275,7 @@ func cmdCopy(c *Ctx, args [][]byte) error {
 		c.Tx.Delete(dstDB, args[2])
 	}
 	c.Tx.Copy(c.DB, args[1], dstDB, args[2])
+	c.S.SignalKeyReady(c.Tx, dstDB, args[2])
 	c.W.Int(1)
 	return nil
 }
@@ -291,6 +293,7 @@ func cmdMove(c *Ctx, args [][]byte) error {
 		return nil
 	}
 	c.Tx.Rename(c.DB, args[1], dst, args[1])
+	c.S.SignalKeyReady(c.Tx, dst, args[1])
 	c.W.Int(1)
 	return nil
 }

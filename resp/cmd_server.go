@@ -76,6 +76,8 @@ func cmdSwapDB(c *Ctx, args [][]byte) error {
 	}
 	if a != b {
 		c.Tx.SwapDB(int(a), int(b))
+		c.S.SignalDBReady(c.Tx, int(a))
+		c.S.SignalDBReady(c.Tx, int(b))
 	}
 	c.W.OK()
 	return nil
