@@ -218,11 +218,7 @@ func cmdPubsubNumsub(c *Ctx, args [][]byte) error {
 		kind = kindShard
 	}
 	reg := c.S.ext().ps
-	if kind == kindChannel {
-		c.W.Array(2 * (len(args) - 2))
-	} else {
-		c.W.Map(len(args) - 2)
-	}
+	c.W.Array(2 * (len(args) - 2)) // an array in both protocols, as Redis 7.0
 	for _, ch := range args[2:] {
 		c.W.Bulk(ch)
 		c.W.Int(int64(reg.count(kind, string(ch))))
