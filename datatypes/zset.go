@@ -275,8 +275,10 @@ func (z zIter) skip(n int64, rev bool) bool {
 //
 // bbolt keeps no subtree counts, so a rank is a count of index entries: two
 // cursors walk in from both ends at once and stop when one meets the
-// member, costing 2·min(rank, n−rank) steps (about 1 s at rank 500 000 of
-// 1 M members; see the package tests for the measured figure).
+// member, costing 2·min(rank, n−rank) steps. Measured (TestZSet_Rank_
+// LargeSetTiming, ZSET_BIG=1): ~75 ms at rank 250 000 or 500 000 of 1 M
+// members, ~65 µs near either end; ZRANGE by rank in the middle costs the
+// same skip, while score ranges seek directly (~70 µs).
 func ZRank(tx *engine.Tx, db int, key, member []byte, rev bool) (int64, float64, bool, error) {
 	m, ok, err := lookupZSet(tx, db, key)
 	if err != nil || !ok {
