@@ -154,6 +154,7 @@ type Stats struct {
 	Syncs         atomic.Int64
 	GCReclaimed   atomic.Int64
 	EvictedKeys   atomic.Int64 // keys removed by the evictor (maxmemory)
+	Changes       atomic.Int64 // key writes and removals (INFO rdb_changes_since_last_save)
 	Flushes       atomic.Int64 // memtables moved into bbolt
 	FlushedBytes  atomic.Int64
 }

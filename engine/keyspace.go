@@ -110,6 +110,7 @@ func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	tx.accountPut(mk, &old, m, val) // eviction index and usage (evict.go)
 	tx.put(bMeta, mk, val)
 	tx.Modified(db, key)
+	tx.db.stats.Changes.Add(1)
 }
 
 // Modified reports a change to key (nil = the whole db) to the Modified

@@ -91,8 +91,9 @@ func cmdTime(c *Ctx, args [][]byte) error {
 	return nil
 }
 
-// lastSave is the unix time of the last successful SAVE/BGSAVE (or start).
-var lastSave atomic.Int64
+// lastSave is the unix time of the last successful SAVE/BGSAVE (or start);
+// changesAtSave is the engine's change count when it began.
+var lastSave, changesAtSave atomic.Int64
 
 func init() { lastSave.Store(time.Now().Unix()) }
 
@@ -109,6 +110,7 @@ func cmdSave(c *Ctx, args [][]byte) error {
 		return ErrSyntax
 	}
 	save := func() error {
+		changes := c.S.db.Stats().Changes.Load()
 		if err := c.S.db.Sync(); err != nil {
 			return err
 		}
@@ -116,6 +118,7 @@ func cmdSave(c *Ctx, args [][]byte) error {
 			return err
 		}
 		lastSave.Store(time.Now().Unix())
+		changesAtSave.Store(changes)
 		return nil
 	}
 	if bg {

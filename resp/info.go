@@ -353,7 +353,7 @@ func infoPersistence(ic *infoCtx) {
 	ic.kv("current_cow_peak", "0")
 	ic.kv("current_cow_size", "0")
 	ic.kv("current_fork_perc", "0.00")
-	ic.kv("rdb_changes_since_last_save", "0")
+	ic.num("rdb_changes_since_last_save", ic.s.db.Stats().Changes.Load()-changesAtSave.Load())
 	ic.kv("rdb_bgsave_in_progress", "0")
 	ic.num("rdb_last_save_time", lastSave.Load())
 	ic.kv("rdb_last_bgsave_status", "ok")
