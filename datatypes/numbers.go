@@ -62,7 +62,11 @@ func ParseFloat(b []byte) (float64, bool) {
 			return 0, false
 		}
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
+	s := string(b)
+	if isHexFloat(s) && !strings.ContainsAny(s, "pP") {
+		s += "p0" // C's strtod takes hex without a binary exponent; Go needs one
+	}
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		// Out of range still parses in C (HUGE_VAL) but Redis rejects ERANGE.
 		return 0, false
@@ -71,6 +75,13 @@ func ParseFloat(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// isHexFloat reports whether s starts like a C hexadecimal float ("0x…",
+// with an optional sign).
+func isHexFloat(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')
 }
 
 // FormatFloat formats an INCRBYFLOAT / HINCRBYFLOAT result as Redis does in
