@@ -141,6 +141,9 @@ func (c *Client) classify(args [][]byte) (*Command, txKind, error) {
 	if !c.authd && cmd.Flags&FlagNoAuth == 0 {
 		return cmd, kindNone, ErrNoAuth
 	}
+	if err := c.BusyGate(cmd); err != nil {
+		return cmd, kindNone, err
+	}
 	if c.inSubscribedMode() && cmd.Flags&FlagSubscribed == 0 {
 		return cmd, kindNone, errPubSubContext(cmd.Name)
 	}

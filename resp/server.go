@@ -90,6 +90,7 @@ func New(o Options) *Server {
 	s.maxBulk.Store(o.Config.Int("proto-max-bulk-len"))
 	o.Config.onChange = s.applyConfig
 	s.applyConfig("proto-max-bulk-len")
+	s.installHooks()
 	return s
 }
 
