@@ -38,7 +38,10 @@
 #   TESTS ["get,set,incr,mset,ping_mbulk"]; EXTRA=1 adds lpush,rpop,hset,sadd,zadd,lrange_100
 #   SERVERS ["redis diskcached noop"]  (noop is measured in the first mode only: it stores nothing)
 #   DISKCACHED_ARGS [""]    extra arguments for diskcached, e.g. "--loglevel warning"
+#   DISKCACHED_BIN [""]     a prebuilt diskcached binary instead of building ./cmd/diskcached
 #   BASE_PORT [16400]       redis, diskcached, noop use BASE_PORT, +1, +2
+#   IDLE_CPU [10] IDLE_MAX [5]  before each run, wait up to IDLE_MAX s for the other servers to
+#                           use < IDLE_CPU % of a core
 #   UPDATE_DOCS [1; QUICK 0]  write the table into docs/performance.md
 #   KEEP=1                  keep the temporary work dir (data dirs, logs)
 #   SKIP_STARTUP=1          skip the start-to-PONG test
@@ -70,6 +73,8 @@ TESTS=${TESTS:-get,set,incr,mset,ping_mbulk}
 SERVERS=${SERVERS:-redis diskcached noop}
 DISKCACHED_ARGS=${DISKCACHED_ARGS:-}
 BASE_PORT=${BASE_PORT:-16400}
+IDLE_MAX=${IDLE_MAX:-5}
+IDLE_CPU=${IDLE_CPU:-10}
 UPDATE_DOCS=${UPDATE_DOCS:-1}
 RESULTS=$ROOT/tests/bench/results
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -108,7 +113,11 @@ trap 'exit 130' INT TERM
 
 log "building into $WORK/bin"
 (cd "$ROOT" && go build -o "$WORK/bin/noopserver" ./cmd/noopserver) || die "noopserver does not build"
-if has diskcached; then
+REV="commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + local changes')"
+[[ -n ${DISKCACHED_BIN:-} ]] && REV="prebuilt binary $DISKCACHED_BIN"
+if has diskcached && [[ -n ${DISKCACHED_BIN:-} ]]; then
+	cp "$DISKCACHED_BIN" "$WORK/bin/diskcached" || die "DISKCACHED_BIN=$DISKCACHED_BIN not found"
+elif has diskcached; then
 	(cd "$ROOT" && go build -o "$WORK/bin/diskcached" ./cmd/diskcached) || die "diskcached does not build (SERVERS='redis noop' benchmarks the others)"
 fi
 (cd "$ROOT" && go build -tags bench -o "$WORK/bin/report" ./tests/bench/report) || die "report tool does not build"
@@ -208,26 +217,26 @@ sampler() {
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# wait_idle SERVER...: waits (max 30 s) until each listed server uses < 5 % CPU, so one
-# server's background work (flushes, AOF rewrites) does not slow another's measurement.
+# wait_idle SERVER...: waits (at most IDLE_MAX s) until each listed server uses < IDLE_CPU % of a
+# core, so one server's background work (flushes, AOF rewrites) does not slow another's figures.
 wait_idle() {
 	local s a b t0 deadline hz
 	t0=$(now_ms)
-	deadline=$((t0 + 30000))
+	deadline=$((t0 + IDLE_MAX * 1000))
 	hz=$(getconf CLK_TCK)
 	for s in "$@"; do
 		while :; do
 			a=$(cpu_ticks "${PID[$s]}")
 			sleep 0.2
 			b=$(cpu_ticks "${PID[$s]}")
-			(((b - a) * 500 < hz * 5)) && break # < 5 % of one core over 0.2 s
+			(((b - a) * 500 < hz * IDLE_CPU)) && break # CPU % over 0.2 s = ticks * 500 / hz
 			if (($(now_ms) > deadline)); then
-				log "  $s still busy after 30 s; measuring anyway"
+				log "  $s still busy after $IDLE_MAX s; measuring anyway"
 				break
 			fi
 		done
 	done
-	(($(now_ms) - t0 > 2000)) && log "  waited $(($(now_ms) - t0)) ms for ${*} to go idle"
+	(($(now_ms) - t0 > 1000)) && log "  waited $(($(now_ms) - t0)) ms for ${*} to go idle"
 	return 0
 }
 
@@ -283,6 +292,7 @@ bench() {
 # ---- measured rounds -----------------------------------------------------------------------
 log "results: $RESULTS/$STAMP-*; rounds=$ROUNDS run=${RUN_SECONDS}s preload=$PRELOAD_KEYS tests=$TESTS servers=$SERVERS"
 T_START=$(now_ms)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 first_mode=1
 for mode in $MODES; do
 	servers=()
@@ -378,7 +388,7 @@ fi
 
 # ---- report --------------------------------------------------------------------------------
 args=(-raw "$RAW" -resources "$RES" -out "$RESULTS/$STAMP"
-	-note "$ROUNDS rounds of ${N_P1:+fixed n }${N_P1:-~${RUN_SECONDS} s} per measurement after a warm-up, -c $CLIENTS -d $DATASIZE -r $KEYSPACE, preload $PRELOAD_KEYS keys, $(nproc) cores, $(redis-server --version | awk '{print $3}'), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')")
+	-note "$ROUNDS rounds of ${N_P1:+fixed n }${N_P1:-~${RUN_SECONDS} s} per measurement after a warm-up, -c $CLIENTS -d $DATASIZE -r $KEYSPACE, preload $PRELOAD_KEYS keys, $(nproc) cores, load average $LOAD_START at start and $(cut -d' ' -f1-3 /proc/loadavg) at end, redis-server $(redis-server --version | awk '{print $3}' | tr -d 'v='), diskcached $REV")
 [[ $UPDATE_DOCS == 1 ]] && args+=(-docs "$ROOT/docs/performance.md")
 "$WORK/bin/report" "${args[@]}"
 if command -v gnuplot >/dev/null && [[ -f $RESULTS/$STAMP.gnuplot ]]; then

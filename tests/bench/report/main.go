@@ -424,6 +424,7 @@ set xtics rotate by -45 scale 0
 set key outside top center horizontal
 set termoption noenhanced
 set bmargin 8
+set rmargin 8
 set datafile missing "NaN"
 plot '%[1]s.dat' using 2:xtic(1) title 'redis' lc rgb '#d62728', \
      '' using 3 title 'diskcached' lc rgb '#1f77b4', \
