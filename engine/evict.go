@@ -101,6 +101,7 @@ type evictState struct {
 	sweeping  bool   // old generations may still hold entries
 	idxPolicy atomic.Uint32
 	idxClean  atomic.Bool // no rebuild or sweep pending
+	idxBuild  atomic.Bool // mirror of building for other goroutines
 
 	// Usage (usage.go).
 	logical      atomic.Int64  // exact logical bytes (meta + data keys and values)
@@ -418,6 +419,7 @@ func (db *DB) IndexStep(limit int) (done bool, err error) {
 			ev.sweeping = true
 			ev.idxPolicy.Store(uint32(want))
 			ev.idxClean.Store(false)
+			ev.idxBuild.Store(ev.building)
 			tx.saveIndexState()
 			return nil
 		}
@@ -435,6 +437,7 @@ func (db *DB) IndexStep(limit int) (done bool, err error) {
 			done = true
 		}
 		ev.idxClean.Store(!ev.building && !ev.sweeping)
+		ev.idxBuild.Store(ev.building)
 		return nil
 	})
 	return done, err
@@ -445,7 +448,7 @@ func (db *DB) IndexReady() bool {
 	return Policy(db.ev.idxPolicy.Load()) == db.EvictPolicy() && !db.ev.buildingFlag()
 }
 
-func (ev *evictState) buildingFlag() bool { return ev.building }
+func (ev *evictState) buildingFlag() bool { return ev.idxBuild.Load() }
 
 func (tx *Tx) saveIndexState() {
 	ev := &tx.db.ev
@@ -479,6 +482,7 @@ func (tx *Tx) loadIndexState() {
 	ev.building, ev.sweeping = v[18]&1 != 0, v[18]&2 != 0
 	ev.cursor = bytes.Clone(v[19:])
 	ev.idxPolicy.Store(uint32(ev.policy))
+	ev.idxBuild.Store(ev.building)
 	ev.want.Store(uint32(ev.policy))
 }
 
@@ -568,14 +572,24 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 		res.Empty = true
 		return res
 	}
-	prefix := []byte{ev.gen}
-	for res.Evicted < limit && tx.db.UsedBytes() > target && !res.Collections {
-		k, _ := tx.cursor(bEvict).Seek(prefix)
-		if k == nil || k[0] != ev.gen || len(k) < evictHdrLen {
-			res.Empty = true
+	// Collect the candidates in one pass (re-seeking after every removal
+	// would walk the overlay's tombstones again each time), then remove
+	// them in order until usage reaches target.
+	var cands [][]byte
+	c := tx.cursor(bEvict)
+	for k, _ := c.Seek([]byte{ev.gen}); k != nil && k[0] == ev.gen && len(cands) < limit; k, _ = c.Next() {
+		if len(k) > evictHdrLen {
+			cands = append(cands, bytes.Clone(k))
+		}
+	}
+	if len(cands) == 0 {
+		res.Empty = true
+		return res
+	}
+	for _, ek := range cands {
+		if tx.db.UsedBytes() <= target || res.Collections {
 			break
 		}
-		ek := bytes.Clone(k)
 		mk := ek[evictHdrLen:]
 		old := tx.readOld(mk)
 		if !old.exists {
