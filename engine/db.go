@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -356,6 +357,11 @@ func (db *DB) commitLoop() {
 			return
 		}
 		batch = append(batch[:0], r)
+		// Let connection goroutines that are ready run first: under load
+		// they queue their writes now and share this commit (Redis gets the
+		// same effect from one AOF write per event-loop pass). When nothing
+		// else is runnable this returns at once.
+		runtime.Gosched()
 	fill:
 		for len(batch) < db.opts.MaxBatch {
 			select {

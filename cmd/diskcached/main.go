@@ -130,10 +130,27 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// loadConfig applies the optional config file, then the command-line
-// directives (which win).
+// envDefaults are environment variables that set directives (the Docker
+// image uses them); the config file and the command line override them.
+var envDefaults = []struct{ env, directive string }{
+	{"DISKCACHED_BIND", "bind"},
+	{"DISKCACHED_PORT", "port"},
+	{"DISKCACHED_DIR", "dir"},
+	{"DISKCACHED_PROTECTED_MODE", "protected-mode"},
+	{"DISKCACHED_PASSWORD", "requirepass"},
+}
+
+// loadConfig applies, lowest first: built-in defaults, environment
+// defaults, the optional config file, then the command-line directives.
 func loadConfig(args []string) (*resp.Config, error) {
 	cfg := resp.NewConfig()
+	for _, e := range envDefaults {
+		if v := os.Getenv(e.env); v != "" {
+			if err := cfg.Set(e.directive, v); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.env, err)
+			}
+		}
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "--") {
 		if err := cfg.LoadFile(args[0]); err != nil {
 			return nil, err
