@@ -52,6 +52,7 @@ func cmdDel(c *Ctx, args [][]byte) error {
 	for _, k := range args[1:] {
 		if c.Tx.Delete(c.DB, k) {
 			n++
+			c.event(NotifyGeneric, "del", k)
 		}
 	}
 	c.W.Int(n)
@@ -144,8 +145,10 @@ func cmdExpire(c *Ctx, args [][]byte) error {
 	}
 	if when <= c.Tx.Now {
 		c.Tx.Delete(c.DB, args[1])
+		c.event(NotifyGeneric, "del", args[1])
 	} else {
 		c.Tx.SetExpire(c.DB, args[1], when)
+		c.event(NotifyGeneric, "expire", args[1])
 	}
 	c.W.Int(1)
 	return nil
@@ -193,6 +196,7 @@ func cmdPersist(c *Ctx, args [][]byte) error {
 		return nil
 	}
 	c.Tx.SetExpire(c.DB, args[1], 0)
+	c.event(NotifyGeneric, "persist", args[1])
 	c.W.Int(1)
 	return nil
 }
@@ -218,6 +222,7 @@ func cmdRename(c *Ctx, args [][]byte) error {
 	}
 	c.Tx.Rename(c.DB, args[1], c.DB, args[2])
 	c.S.SignalKeyReady(c.Tx, c.DB, args[2])
+	c.notifyMoved(c.DB, args[1], c.DB, args[2], "rename_from", "rename_to")
 	if nx {
 		c.W.Int(1)
 	} else {
@@ -276,6 +281,7 @@ func cmdCopy(c *Ctx, args [][]byte) error {
 	}
 	c.Tx.Copy(c.DB, args[1], dstDB, args[2])
 	c.S.SignalKeyReady(c.Tx, dstDB, args[2])
+	c.notifyMoved(-1, nil, dstDB, args[2], "", "copy_to")
 	c.W.Int(1)
 	return nil
 }
@@ -294,6 +300,7 @@ func cmdMove(c *Ctx, args [][]byte) error {
 	}
 	c.Tx.Rename(c.DB, args[1], dst, args[1])
 	c.S.SignalKeyReady(c.Tx, dst, args[1])
+	c.notifyMoved(c.DB, args[1], dst, args[1], "move_from", "move_to")
 	c.W.Int(1)
 	return nil
 }

@@ -72,9 +72,14 @@ func parseEnd(b []byte) (int, error) {
 // forms on a missing key).
 func cmdPush(c *Ctx, args [][]byte) error {
 	onlyExisting := len(args[0]) == 6
+	isNew := c.creating(args[1])
 	n, err := datatypes.ListPush(c.Tx, c.DB, args[1], cmdEnd(args[0]), onlyExisting, args[2:]...)
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.created(isNew, args[1])
+		c.event(NotifyList, endEvent(cmdEnd(args[0]), "push"), args[1])
 	}
 	c.S.signalKeyReady(c.DB, args[1], n)
 	c.W.Int(n)
@@ -111,6 +116,9 @@ func cmdPop(c *Ctx, args [][]byte) error {
 	vals, ok, err := datatypes.ListPop(c.Tx, c.DB, args[1], cmdEnd(args[0]), count)
 	if err != nil {
 		return err
+	}
+	if ok && len(vals) > 0 {
+		c.removed(NotifyList, endEvent(cmdEnd(args[0]), "pop"), args[1])
 	}
 	switch {
 	case len(args) == 2 && !ok:
@@ -212,6 +220,7 @@ func cmdLSet(c *Ctx, args [][]byte) error {
 	if err := datatypes.ListSet(c.Tx, c.DB, args[1], idx[0], args[3]); err != nil {
 		return err
 	}
+	c.event(NotifyList, "lset", args[1])
 	c.W.OK()
 	return nil
 }
@@ -229,6 +238,9 @@ func cmdLInsert(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	if n > 0 {
+		c.event(NotifyList, "linsert", args[1])
+	}
 	c.W.Int(n)
 	return nil
 }
@@ -242,6 +254,9 @@ func cmdLRem(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	if removed > 0 {
+		c.removed(NotifyList, "lrem", args[1])
+	}
 	c.W.Int(removed)
 	return nil
 }
@@ -251,8 +266,12 @@ func cmdLTrim(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	existed := c.Tx.Exists(c.DB, args[1]) // Redis publishes "ltrim" even when nothing was trimmed
 	if err := datatypes.ListTrim(c.Tx, c.DB, args[1], n[0], n[1]); err != nil {
 		return err
+	}
+	if existed {
+		c.removed(NotifyList, "ltrim", args[1])
 	}
 	c.W.OK()
 	return nil
@@ -326,10 +345,14 @@ func moveArgs(args [][]byte) (from, to int, err error) {
 
 // tryMove moves one element src→dst, replying with it when done.
 func tryMove(c *Ctx, src, dst []byte, from, to int) (bool, error) {
+	isNew := c.creating(dst)
 	v, ok, err := datatypes.ListMove(c.Tx, c.DB, src, dst, from, to)
 	if err != nil || !ok {
 		return false, err
 	}
+	c.created(isNew, dst)
+	c.event(NotifyList, endEvent(to, "push"), dst)
+	c.removed(NotifyList, endEvent(from, "pop"), src)
 	if n, err := datatypes.ListLen(c.Tx, c.DB, dst); err == nil {
 		c.S.signalKeyReady(c.DB, dst, n)
 	}
@@ -389,6 +412,7 @@ func tryMPop(c *Ctx, keys [][]byte, end int, count int64) (bool, error) {
 	if err != nil || key == nil {
 		return false, err
 	}
+	c.removed(NotifyList, endEvent(end, "pop"), key)
 	c.W.Array(2)
 	c.W.Bulk(key)
 	writeElems(c.W, vals)
@@ -422,6 +446,7 @@ func cmdBPop(c *Ctx, args [][]byte) error {
 		if err != nil || key == nil {
 			return false, err
 		}
+		c.removed(NotifyList, endEvent(end, "pop"), key)
 		c.W.Array(2)
 		c.W.Bulk(key)
 		c.W.Bulk(vals[0])

@@ -156,9 +156,13 @@ func cmdSet(c *Ctx, args [][]byte) error {
 		}
 		o.ExpireAt = at
 	}
+	isNew := c.creating(args[1])
 	res, err := datatypes.Set(c.Tx, c.DB, args[1], args[2], o)
 	if err != nil {
 		return err
+	}
+	if res.Done {
+		c.notifySet(isNew, args[1], po.exp != nil)
 	}
 	switch {
 	case o.Get && res.HadOld:
@@ -172,9 +176,13 @@ func cmdSet(c *Ctx, args [][]byte) error {
 }
 
 func cmdSetNX(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[1])
 	res, err := datatypes.Set(c.Tx, c.DB, args[1], args[2], datatypes.SetOptions{NX: true})
 	if err != nil {
 		return err
+	}
+	if res.Done {
+		c.notifySet(isNew, args[1], false)
 	}
 	c.W.Int(boolInt(res.Done))
 	return nil
@@ -191,18 +199,22 @@ func cmdSetEX(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	isNew := c.creating(args[1])
 	if _, err := datatypes.Set(c.Tx, c.DB, args[1], args[3], datatypes.SetOptions{ExpireAt: at}); err != nil {
 		return err
 	}
+	c.notifySet(isNew, args[1], true)
 	c.W.OK()
 	return nil
 }
 
 func cmdGetSet(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[1])
 	res, err := datatypes.Set(c.Tx, c.DB, args[1], args[2], datatypes.SetOptions{Get: true})
 	if err != nil {
 		return err
 	}
+	c.notifySet(isNew, args[1], false)
 	if res.HadOld {
 		c.W.Bulk(res.Old)
 	} else {
@@ -223,6 +235,7 @@ func cmdGetDel(c *Ctx, args [][]byte) error {
 	}
 	c.W.Bulk(v)
 	c.Tx.Delete(c.DB, args[1])
+	c.event(NotifyGeneric, "del", args[1])
 	return nil
 }
 
@@ -253,10 +266,15 @@ func cmdGetEx(c *Ctx, args [][]byte) error {
 	switch {
 	case po.exp != nil && at <= c.Tx.Now:
 		c.Tx.Delete(c.DB, args[1])
+		c.event(NotifyGeneric, "del", args[1])
 	case po.exp != nil:
 		c.Tx.SetExpire(c.DB, args[1], at)
+		c.event(NotifyGeneric, "expire", args[1])
 	case po.flags&optPersist != 0:
-		c.Tx.SetExpire(c.DB, args[1], 0)
+		if m, ok, _ := c.Tx.Lookup(c.DB, args[1]); ok && m.ExpireAt != 0 {
+			c.Tx.SetExpire(c.DB, args[1], 0)
+			c.event(NotifyGeneric, "persist", args[1])
+		}
 	}
 	return nil
 }
@@ -291,9 +309,11 @@ func cmdMSet(c *Ctx, args [][]byte) error {
 		}
 	}
 	for i := 1; i < len(args); i += 2 {
+		isNew := c.creating(args[i])
 		if _, err := datatypes.Set(c.Tx, c.DB, args[i], args[i+1], datatypes.SetOptions{}); err != nil {
 			return err
 		}
+		c.notifySet(isNew, args[i], false)
 	}
 	if nx {
 		c.W.Int(1)
@@ -304,10 +324,13 @@ func cmdMSet(c *Ctx, args [][]byte) error {
 }
 
 func cmdAppend(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[1])
 	n, err := datatypes.Append(c.Tx, c.DB, args[1], args[2])
 	if err != nil {
 		return err
 	}
+	c.created(isNew, args[1])
+	c.event(NotifyString, "append", args[1])
 	c.W.Int(n)
 	return nil
 }
@@ -343,9 +366,14 @@ func cmdSetRange(c *Ctx, args [][]byte) error {
 	if off < 0 {
 		return ErrOffsetRange
 	}
+	isNew := c.creating(args[1])
 	n, err := datatypes.SetRange(c.Tx, c.DB, args[1], off, args[3])
 	if err != nil {
 		return err
+	}
+	if len(args[3]) > 0 {
+		c.created(isNew, args[1])
+		c.event(NotifyString, "setrange", args[1])
 	}
 	c.W.Int(n)
 	return nil
@@ -368,19 +396,25 @@ func cmdIncr(c *Ctx, args [][]byte) error {
 		}
 		delta = -delta
 	}
+	isNew := c.creating(args[1])
 	n, err := datatypes.IncrBy(c.Tx, c.DB, args[1], delta)
 	if err != nil {
 		return err
 	}
+	c.created(isNew, args[1])
+	c.event(NotifyString, "incrby", args[1])
 	c.W.Int(n)
 	return nil
 }
 
 func cmdIncrByFloat(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[1])
 	s, err := datatypes.IncrByFloat(c.Tx, c.DB, args[1], args[2])
 	if err != nil {
 		return err
 	}
+	c.created(isNew, args[1])
+	c.event(NotifyString, "incrbyfloat", args[1])
 	c.W.BulkString(s)
 	return nil
 }

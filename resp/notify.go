@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/diskcached/diskcached/datatypes"
 )
 
 // Keyspace notifications (notify-keyspace-events) and the per-server state
@@ -178,3 +180,109 @@ func (s *Server) ext() *extState {
 }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
+
+// Handler-side helpers. Handlers call them after a write succeeded, in the
+// order Redis emits the events: "new" (class n) when the write created the
+// key, the command's own event, then "del" when a removal left a
+// collection empty (the key is gone).
+
+// wants reports whether an event of class would reach anyone now.
+func (s *Server) wants(class int) bool {
+	ext := s.ext()
+	if ext.ps.empty() {
+		return false
+	}
+	return ext.notify.current(s.cfg)&class != 0
+}
+
+// event publishes event for key in the command's database.
+func (c *Ctx) event(class int, event string, key []byte) {
+	c.S.notify(class, event, c.DB, key)
+}
+
+// creating is asked before a write that may create key: true when "new"
+// events are wanted and key is absent (an expired key counts as absent and
+// is removed first, publishing "expired" as Redis does). It is false when
+// nobody listens, so the probe costs nothing then.
+func (c *Ctx) creating(key []byte) bool {
+	if c.Tx == nil || !c.S.wants(NotifyNew) {
+		return false
+	}
+	_, ok, err := c.Tx.Lookup(c.DB, key)
+	return err == nil && !ok
+}
+
+// created publishes "new" when creating said key was absent and the write
+// left it existing (a write that did nothing publishes nothing).
+func (c *Ctx) created(wasAbsent bool, key []byte) {
+	if wasAbsent && c.Tx.Exists(c.DB, key) {
+		c.event(NotifyNew, "new", key)
+	}
+}
+
+// removed publishes event for a removal from key, then "del" when that
+// removal emptied it (Redis deletes empty collections).
+func (c *Ctx) removed(class int, event string, key []byte) {
+	c.event(class, event, key)
+	if !c.Tx.Exists(c.DB, key) {
+		c.event(NotifyGeneric, "del", key)
+	}
+}
+
+// storeProbe is the state of a *STORE destination before the write.
+type storeProbe struct {
+	existed, absentNew bool
+}
+
+// probeStore is asked before a command overwrites dst with a computed
+// result (SINTERSTORE, ZUNIONSTORE, SORT … STORE, BITOP, …).
+func (c *Ctx) probeStore(dst []byte) storeProbe {
+	p := storeProbe{absentNew: c.creating(dst)}
+	p.existed = c.Tx.Exists(c.DB, dst)
+	return p
+}
+
+// stored publishes what Redis does after a store: "new" and event when the
+// result was written (non-empty), "del" when an empty result removed an
+// existing destination, nothing when an empty result met no destination.
+func (c *Ctx) stored(p storeProbe, class int, event string, dst []byte) {
+	switch {
+	case c.Tx.Exists(c.DB, dst):
+		c.created(p.absentNew, dst)
+		c.event(class, event, dst)
+	case p.existed:
+		c.event(NotifyGeneric, "del", dst)
+	}
+}
+
+// notifySet publishes the events of a string write by SET and its
+// relatives: "new" when it created key, "set", then "expire" when the
+// command gave a time to live.
+func (c *Ctx) notifySet(wasAbsent bool, key []byte, withExpire bool) {
+	c.created(wasAbsent, key)
+	c.event(NotifyString, "set", key)
+	if withExpire {
+		c.event(NotifyGeneric, "expire", key)
+	}
+}
+
+// notifyMoved publishes the events of RENAME, MOVE and COPY: "new" for the
+// destination (Redis re-adds it even when it replaced a key), fromEvent for
+// the source (skipped when srcDB < 0: COPY), then toEvent for the
+// destination.
+func (c *Ctx) notifyMoved(srcDB int, src []byte, dstDB int, dst []byte, fromEvent, toEvent string) {
+	c.S.notify(NotifyNew, "new", dstDB, dst)
+	if srcDB >= 0 {
+		c.S.notify(NotifyGeneric, fromEvent, srcDB, src)
+	}
+	c.S.notify(NotifyGeneric, toEvent, dstDB, dst)
+}
+
+// endEvent names a list event by its end: "l"+op for the head (Left),
+// "r"+op for the tail — lpush, rpop, ….
+func endEvent(end int, op string) string {
+	if end == datatypes.Right {
+		return "r" + op
+	}
+	return "l" + op
+}
