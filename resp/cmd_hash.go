@@ -52,10 +52,13 @@ func cmdHSet(c *Ctx, args [][]byte) error {
 	if len(args)%2 == 1 {
 		return errArity(lowerName(args[0]))
 	}
+	isNew := c.creating(args[1])
 	n, err := datatypes.HashSet(c.Tx, c.DB, args[1], false, args[2:]...)
 	if err != nil {
 		return err
 	}
+	c.created(isNew, args[1])
+	c.event(NotifyHash, "hset", args[1])
 	if args[0][1] == 's' || args[0][1] == 'S' {
 		c.W.Int(n)
 	} else {
@@ -65,9 +68,14 @@ func cmdHSet(c *Ctx, args [][]byte) error {
 }
 
 func cmdHSetNX(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[1])
 	n, err := datatypes.HashSet(c.Tx, c.DB, args[1], true, args[2], args[3])
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.created(isNew, args[1])
+		c.event(NotifyHash, "hset", args[1])
 	}
 	c.W.Int(n)
 	return nil
@@ -123,6 +131,9 @@ func cmdHDel(c *Ctx, args [][]byte) error {
 	n, err := datatypes.HashDel(c.Tx, c.DB, args[1], args[2:]...)
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.removed(NotifyHash, "hdel", args[1])
 	}
 	c.W.Int(n)
 	return nil
@@ -201,10 +212,13 @@ func cmdHIncrBy(c *Ctx, args [][]byte) error {
 	if !ok {
 		return ErrNotInteger
 	}
+	isNew := c.creating(args[1])
 	n, err := datatypes.HashIncrBy(c.Tx, c.DB, args[1], args[2], delta)
 	if err != nil {
 		return err
 	}
+	c.created(isNew, args[1])
+	c.event(NotifyHash, "hincrby", args[1])
 	c.W.Int(n)
 	return nil
 }
@@ -219,10 +233,13 @@ func cmdHIncrByFloat(c *Ctx, args [][]byte) error {
 	if incr.IsInf() {
 		return errValueNaNInf
 	}
+	isNew := c.creating(args[1])
 	s, err := datatypes.HashIncrByFloat(c.Tx, c.DB, args[1], args[2], incr)
 	if err != nil {
 		return err
 	}
+	c.created(isNew, args[1])
+	c.event(NotifyHash, "hincrbyfloat", args[1])
 	c.W.BulkString(s)
 	return nil
 }

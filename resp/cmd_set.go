@@ -33,9 +33,14 @@ func setCommands() []*Command {
 }
 
 func cmdSAdd(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[1])
 	n, err := datatypes.SAdd(c.Tx, c.DB, args[1], args[2:])
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.created(isNew, args[1])
+		c.event(NotifySet, "sadd", args[1])
 	}
 	c.W.Int(n)
 	return nil
@@ -45,6 +50,9 @@ func cmdSRem(c *Ctx, args [][]byte) error {
 	n, err := datatypes.SRem(c.Tx, c.DB, args[1], args[2:])
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.removed(NotifySet, "srem", args[1])
 	}
 	c.W.Int(n)
 	return nil
@@ -125,6 +133,9 @@ func cmdSPop(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	if len(mem) > 0 {
+		c.removed(NotifySet, "spop", args[1])
+	}
 	if len(args) == 3 {
 		writeSet(c.W, mem)
 		return nil
@@ -181,9 +192,18 @@ func parseRandCount(b []byte) (int64, error) {
 }
 
 func cmdSMove(c *Ctx, args [][]byte) error {
+	isNew := c.creating(args[2])
+	had, _ := datatypes.SIsMember(c.Tx, c.DB, args[2], args[3])
 	ok, err := datatypes.SMove(c.Tx, c.DB, args[1], args[2], args[3])
 	if err != nil {
 		return err
+	}
+	if ok && string(args[1]) != string(args[2]) {
+		c.removed(NotifySet, "srem", args[1])
+		c.created(isNew, args[2])
+		if !had {
+			c.event(NotifySet, "sadd", args[2])
+		}
 	}
 	c.W.Int(boolInt(ok))
 	return nil
@@ -212,7 +232,9 @@ func cmdSetOp(c *Ctx, args [][]byte) error {
 		return err
 	}
 	if store {
+		p := c.probeStore(args[1])
 		c.W.Int(datatypes.SetStore(c.Tx, c.DB, args[1], res))
+		c.stored(p, NotifySet, name, args[1])
 		return nil
 	}
 	writeSet(c.W, res)

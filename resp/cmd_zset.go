@@ -112,11 +112,13 @@ opts:
 		}
 		scores[j], members[j] = s, rest[2*j+1]
 	}
+	isNew := c.creating(args[1])
 	res, err := datatypes.ZAdd(c.Tx, c.DB, args[1], o, scores, members)
 	signalZSet(c, args[1])
 	if err != nil {
 		return zaddErr(err)
 	}
+	c.notifyZAdd(isNew, args[1], o.Incr, res)
 	switch {
 	case o.Incr && res.Processed:
 		c.W.Double(res.Score)
@@ -135,10 +137,12 @@ func cmdZIncrBy(c *Ctx, args [][]byte) error {
 	if !ok {
 		return ErrNotFloat
 	}
+	isNew := c.creating(args[1])
 	res, err := datatypes.ZAdd(c.Tx, c.DB, args[1], datatypes.ZAddOptions{Incr: true}, []float64{s}, [][]byte{args[3]})
 	if err != nil {
 		return zaddErr(err)
 	}
+	c.notifyZAdd(isNew, args[1], true, res)
 	signalZSet(c, args[1])
 	c.W.Double(res.Score)
 	return nil
@@ -148,6 +152,9 @@ func cmdZRem(c *Ctx, args [][]byte) error {
 	n, err := datatypes.ZRem(c.Tx, c.DB, args[1], args[2:])
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.removed(NotifyZset, "zrem", args[1])
 	}
 	c.W.Int(n)
 	return nil

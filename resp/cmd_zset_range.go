@@ -145,7 +145,9 @@ func cmdZRange(c *Ctx, args [][]byte) error {
 		return err
 	}
 	if q.store {
+		p := c.probeStore(q.dst)
 		c.W.Int(datatypes.ZStore(c.Tx, c.DB, q.dst, items))
+		c.stored(p, NotifyZset, "zrangestore", q.dst)
 		signalZSet(c, q.dst)
 		return nil
 	}
@@ -246,6 +248,9 @@ func cmdZRemRangeByRank(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	if n > 0 {
+		c.removed(NotifyZset, "zremrangebyrank", args[1])
+	}
 	c.W.Int(n)
 	return nil
 }
@@ -259,6 +264,9 @@ func cmdZRemRangeByScore(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	if n > 0 {
+		c.removed(NotifyZset, "zremrangebyscore", args[1])
+	}
 	c.W.Int(n)
 	return nil
 }
@@ -271,6 +279,9 @@ func cmdZRemRangeByLex(c *Ctx, args [][]byte) error {
 	n, err := datatypes.ZRemRangeByLex(c.Tx, c.DB, args[1], r)
 	if err != nil {
 		return err
+	}
+	if n > 0 {
+		c.removed(NotifyZset, "zremrangebylex", args[1])
 	}
 	c.W.Int(n)
 	return nil

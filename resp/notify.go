@@ -286,3 +286,31 @@ func endEvent(end int, op string) string {
 	}
 	return "l" + op
 }
+
+// notifyZAdd publishes ZADD's and ZINCRBY's events: "new" when the key was
+// created, then "zadd" ("zincr" for INCR) when a member was added or a
+// score changed.
+func (c *Ctx) notifyZAdd(wasAbsent bool, key []byte, incr bool, res datatypes.ZAddResult) {
+	c.created(wasAbsent, key)
+	if res.Added+res.Updated == 0 {
+		return
+	}
+	if incr {
+		c.event(NotifyZset, "zincr", key)
+	} else {
+		c.event(NotifyZset, "zadd", key)
+	}
+}
+
+// notifyZPop publishes "zpopmin"/"zpopmax" (once, however many members
+// were popped) and "del" when the pop emptied key.
+func (c *Ctx) notifyZPop(key []byte, max bool, popped int) {
+	if popped == 0 {
+		return
+	}
+	if max {
+		c.removed(NotifyZset, "zpopmax", key)
+	} else {
+		c.removed(NotifyZset, "zpopmin", key)
+	}
+}
