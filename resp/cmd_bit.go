@@ -33,9 +33,14 @@ func cmdSetBit(c *Ctx, args [][]byte) error {
 	if !ok || (on != 0 && on != 1) {
 		return ErrBitValue
 	}
+	isNew, oldLen := c.creating(args[1]), c.stringLen(args[1])
 	old, err := datatypes.SetBit(c.Tx, c.DB, args[1], off, int(on))
 	if err != nil {
 		return err
+	}
+	if int64(old) != on || int64(off>>3) >= oldLen { // changed a bit, or created/grew the string
+		c.created(isNew, args[1])
+		c.event(NotifyString, "setbit", args[1])
 	}
 	c.W.Int(int64(old))
 	return nil
@@ -218,10 +223,12 @@ func cmdBitOp(c *Ctx, args [][]byte) error {
 	if op == datatypes.BitNot && len(args) != 4 {
 		return ErrBitOpNot
 	}
+	p := c.probeStore(args[2])
 	n, err := datatypes.BitOp(c.Tx, c.DB, op, args[2], args[3:])
 	if err != nil {
 		return err
 	}
+	c.stored(p, NotifyString, "set", args[2])
 	c.W.Int(n)
 	return nil
 }
@@ -242,9 +249,17 @@ func cmdBitfield(c *Ctx, args [][]byte) error {
 			}
 		}
 	}
+	isNew := c.creating(args[1])
 	res, err := datatypes.Bitfield(c.Tx, c.DB, args[1], ops)
 	if err != nil {
 		return err
+	}
+	c.created(isNew, args[1])
+	for i, r := range res {
+		if ops[i].Kind != datatypes.FieldGet && !r.Nil { // a write that ran
+			c.event(NotifyString, "setbit", args[1])
+			break
+		}
 	}
 	c.W.Array(len(res))
 	for _, r := range res {

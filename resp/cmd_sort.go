@@ -52,6 +52,10 @@ func cmdSort(c *Ctx, args [][]byte) error {
 			return ErrSyntax
 		}
 	}
+	var p storeProbe
+	if o.Store != nil {
+		p = c.probeStore(o.Store)
+	}
 	out, n, err := datatypes.Sort(c.Tx, c.DB, args[1], o)
 	if errors.Is(err, datatypes.ErrSortScore) {
 		return ErrSortNotFloat
@@ -60,6 +64,7 @@ func cmdSort(c *Ctx, args [][]byte) error {
 		return err
 	}
 	if o.Store != nil {
+		c.stored(p, NotifyList, "sortstore", o.Store)
 		if n > 0 {
 			c.S.signalKeyReady(c.DB, o.Store, n)
 		}

@@ -127,7 +127,7 @@ var directives = func() map[string]*directive {
 		intDirective("slowlog-log-slower-than", "10000", -1, 1<<62),
 		intDirective("slowlog-max-len", "128", 0, 1<<31-1),
 		intDirective("latency-monitor-threshold", "0", 0, 1<<62),
-		stringDirective("notify-keyspace-events", ""),
+		{name: "notify-keyspace-events", check: checkNotifyFlags},
 		intDirective("busy-reply-threshold", "5000", 0, 1<<62),
 		stringDirective("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
 		immutable(stringDirective("pprof-addr", "")),

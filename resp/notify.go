@@ -314,3 +314,24 @@ func (c *Ctx) notifyZPop(key []byte, max bool, popped int) {
 		c.removed(NotifyZset, "zpopmin", key)
 	}
 }
+
+// stringLen is the length of key's value before a bit write, -1 when key
+// is absent (0 for other types: the write fails on them anyway). It reads
+// only the key's record.
+func (c *Ctx) stringLen(key []byte) int64 {
+	m, ok, err := c.Tx.Lookup(c.DB, key)
+	if err != nil || !ok {
+		return -1
+	}
+	return int64(len(m.Value))
+}
+
+// checkNotifyFlags validates notify-keyspace-events for the config table
+// and returns its canonical spelling ("KEA" reads back as "AKE").
+func checkNotifyFlags(v string) (string, error) {
+	f, ok := ParseNotifyFlags(v)
+	if !ok {
+		return "", reason("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+	}
+	return NotifyFlagsString(f), nil
+}
