@@ -72,7 +72,7 @@ type Options struct {
 	ExpireInterval time.Duration // active expiry period (default 100 ms)
 	GCInterval     time.Duration // reclaim period for dropped collections (default 100 ms)
 	MaxBatch       int           // most requests in one commit (default 4096)
-	OverlaySize    int64         // memtable size that triggers a flush to bbolt (default 32 MiB)
+	OverlaySize    int64         // memtable size that triggers a flush to bbolt (default 8 MiB)
 	Logger         zerolog.Logger
 }
 
@@ -183,7 +183,7 @@ func Open(opts Options) (*DB, error) {
 		opts.MaxBatch = 4096
 	}
 	if opts.OverlaySize <= 0 {
-		opts.OverlaySize = 32 << 20
+		opts.OverlaySize = 8 << 20
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)

@@ -124,29 +124,64 @@ func (db *DB) flushOldest(m *memtable) error {
 	return nil
 }
 
-// flushTree applies a memtable's entries to bbolt in key order in one
-// fsynced transaction (sorted, so many entries share each dirty page).
+// flushChunk bounds the entries one bbolt transaction of a flush writes.
+// bbolt keeps every page it dirties in memory until commit; with random
+// keys nearly every entry dirties its own page, so an unbounded flush of a
+// large memtable held hundreds of MiB. Chunks are safe: a partly flushed
+// memtable stays in the layers above bbolt with the same values until its
+// last chunk commits, and replaying its log re-applies the same values.
+const flushChunk = 4096
+
+// flushTree applies a memtable's entries to bbolt in key order (sorted, so
+// neighbouring entries share dirty pages), in fsynced transactions of at
+// most flushChunk entries.
 func flushTree(bdb *bolt.DB, t *memTree) error {
 	if t.Len() == 0 {
 		return nil
 	}
-	return bdb.Update(func(btx *bolt.Tx) error {
+	var from *memItem // first entry of the next chunk
+	for {
+		next, err := flushChunkFrom(bdb, t, from)
+		if err != nil || next == nil {
+			return err
+		}
+		from = next
+	}
+}
+
+// flushChunkFrom writes up to flushChunk entries starting at from (nil =
+// the first) in one transaction and returns the entry to continue from, or
+// nil when the tree is done.
+func flushChunkFrom(bdb *bolt.DB, t *memTree, from *memItem) (next *memItem, err error) {
+	err = bdb.Update(func(btx *bolt.Tx) error {
 		var bk [numBuckets]*bolt.Bucket
 		for i := range bk {
 			bk[i] = btx.Bucket(bucketNames[i])
 		}
-		var err error
-		t.Scan(func(it *memItem) bool {
+		n := 0
+		var werr error
+		visit := func(it *memItem) bool {
+			if n == flushChunk {
+				next = it
+				return false
+			}
+			n++
 			b := bk[it.key[0]]
 			if it.del {
-				err = b.Delete(it.key[1:])
+				werr = b.Delete(it.key[1:])
 			} else {
-				err = b.Put(it.key[1:], it.val)
+				werr = b.Put(it.key[1:], it.val)
 			}
-			return err == nil
-		})
-		return err
+			return werr == nil
+		}
+		if from == nil {
+			t.Scan(visit)
+		} else {
+			t.Ascend(from, visit)
+		}
+		return werr
 	})
+	return next, err
 }
 
 // recoverLog replays every log segment into bbolt (after a crash; after a

@@ -288,3 +288,38 @@ func TestOverlay_ConcurrentReadersWriters_Consistent(t *testing.T) {
 		}
 	}
 }
+
+// TestOverlay_FlushInChunks_AllEntriesLand writes more entries than one
+// flush chunk into one memtable, with deletes mixed in, and checks they all
+// reach bbolt across a close and reopen and through a live flush.
+func TestOverlay_FlushInChunks_AllEntriesLand(t *testing.T) {
+	dir := t.TempDir()
+	db := openSmall(t, dir, FsyncNo, 64<<20)
+	const n = 3*flushChunk + 17
+	db.Update(func(tx *Tx) error {
+		for i := 0; i < n; i++ {
+			tx.Put(0, []byte(fmt.Sprintf("k%06d", i)), &Meta{Type: TypeString, Value: []byte(fmt.Sprint(i))})
+		}
+		return nil
+	})
+	db.Update(func(tx *Tx) error {
+		for i := 0; i < n; i += 3 {
+			tx.Delete(0, []byte(fmt.Sprintf("k%06d", i)))
+		}
+		return nil
+	})
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = openSmall(t, dir, FsyncNo, 64<<20)
+	defer db.Close()
+	if len(db.view.Load().imm) != 0 || db.active.tree.Len() != 0 {
+		t.Fatal("reopened store still has overlay entries")
+	}
+	for i := 0; i < n; i++ {
+		v, ok := getStr(t, db, 0, fmt.Sprintf("k%06d", i))
+		if (i%3 == 0) == ok || (ok && v != fmt.Sprint(i)) {
+			t.Fatalf("k%06d = %q %v after chunked flush", i, v, ok)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	_ "net/http/pprof" // served only when --pprof-addr is set
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +38,12 @@ var version = "0.1.0-dev"
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
 		os.Exit(runHealthcheck(os.Args[2:]))
+	}
+	if os.Getenv("GOGC") == "" {
+		// The heap is mostly the write overlay and flush buffers; collecting
+		// at +50 % instead of +100 % keeps resident memory ~15 % lower at
+		// no measured throughput cost (docs/performance.md).
+		debug.SetGCPercent(50)
 	}
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
