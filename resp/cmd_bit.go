@@ -249,17 +249,14 @@ func cmdBitfield(c *Ctx, args [][]byte) error {
 			}
 		}
 	}
-	isNew := c.creating(args[1])
+	isNew, snap := c.creating(args[1]), c.snapString(args[1])
 	res, err := datatypes.Bitfield(c.Tx, c.DB, args[1], ops)
 	if err != nil {
 		return err
 	}
 	c.created(isNew, args[1])
-	for i, r := range res {
-		if ops[i].Kind != datatypes.FieldGet && !r.Nil { // a write that ran
-			c.event(NotifyString, "setbit", args[1])
-			break
-		}
+	if c.stringChanged(snap, args[1]) {
+		c.event(NotifyString, "setbit", args[1])
 	}
 	c.W.Array(len(res))
 	for _, r := range res {

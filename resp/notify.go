@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,11 +73,17 @@ func ParseNotifyFlags(s string) (flags int, ok bool) {
 	return flags, true
 }
 
-// NotifyFlagsString is the canonical spelling CONFIG GET shows.
+// NotifyFlagsString is the canonical spelling CONFIG GET shows. One
+// deliberate difference from Redis: with every class (A) and "new" (n),
+// Redis shows "AKE" and so loses n on a round trip; we keep it as "AnKE"
+// (the stored value is this spelling, and events follow it).
 func NotifyFlagsString(flags int) string {
 	var b []byte
 	if flags&NotifyAll == NotifyAll {
 		b = append(b, 'A')
+		if flags&NotifyNew != 0 {
+			b = append(b, 'n')
+		}
 	} else {
 		for _, l := range notifyLetters {
 			if flags&l.flag != 0 {
@@ -334,4 +341,37 @@ func checkNotifyFlags(v string) (string, error) {
 		return "", reason("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 	}
 	return NotifyFlagsString(f), nil
+}
+
+// strSnap is a string's value before a write that may leave it as it was
+// (BITFIELD publishes "setbit" only when a bit changed or the string was
+// created or grew). It is taken only when string events are wanted.
+type strSnap struct {
+	want, exists bool
+	val          []byte
+}
+
+func (c *Ctx) snapString(key []byte) strSnap {
+	if !c.S.wants(NotifyString) {
+		return strSnap{}
+	}
+	m, ok, err := c.Tx.Lookup(c.DB, key)
+	s := strSnap{want: true, exists: ok && err == nil}
+	if s.exists {
+		s.val = bytes.Clone(m.Value)
+	}
+	return s
+}
+
+// stringChanged reports whether key's value differs from the snapshot
+// (false when no snapshot was wanted).
+func (c *Ctx) stringChanged(s strSnap, key []byte) bool {
+	if !s.want {
+		return false
+	}
+	m, ok, err := c.Tx.Lookup(c.DB, key)
+	if err != nil || !ok {
+		return false
+	}
+	return !s.exists || !bytes.Equal(m.Value, s.val)
 }
