@@ -251,8 +251,11 @@ func parseTimeout(b []byte) (time.Duration, error) {
 
 // tryFunc attempts a blocking command's work inside c.Tx. It writes the
 // reply only when it served the client (served true) and must not write
-// before it knows.
-type tryFunc func(c *Ctx) (served bool, err error)
+// before it knows. retry is false for the first attempt (made when the
+// command arrives) and true after a wake-up: then, as in Redis, a source key
+// holding another type is skipped (the client keeps waiting) instead of
+// failing with WRONGTYPE.
+type tryFunc func(c *Ctx, retry bool) (served bool, err error)
 
 // block runs a blocking command: try now; if nothing to serve, wait on keys
 // until served or timeout (0 = forever; then a null array, whatever the
@@ -260,7 +263,7 @@ type tryFunc func(c *Ctx) (served bool, err error)
 // nothing to serve it replies with empty, as the non-blocking form would.
 func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func(w *Writer)) error {
 	if c.Tx != nil {
-		served, err := try(c)
+		served, err := try(c, false)
 		if err == nil && !served {
 			empty(c.W)
 		}
@@ -284,14 +287,16 @@ func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func
 	}
 	poll := time.NewTicker(pollInterval)
 	defer poll.Stop()
-	for {
-		b.mu.Lock()
-		w.woken = false
-		b.mu.Unlock()
-		served, err := tryUpdate(c, try)
+	for retry := false; ; retry = true {
+		// w.woken stays set through the attempt, so a woken waiter that
+		// leaves (served or failed) passes the wake-up on in unregister.
+		served, err := tryUpdate(c, try, retry)
 		if err != nil || served {
 			return err
 		}
+		b.mu.Lock()
+		w.woken = false
+		b.mu.Unlock()
 		for woken := false; !woken; {
 			select {
 			case <-w.wake:
@@ -321,14 +326,14 @@ func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func
 }
 
 // tryUpdate runs try in its own write transaction.
-func tryUpdate(c *Ctx, try tryFunc) (bool, error) {
+func tryUpdate(c *Ctx, try tryFunc, retry bool) (bool, error) {
 	var served bool
 	var terr error
 	mark := c.W.Len()
 	err := c.S.DB().Update(func(tx *engine.Tx) error {
 		c.Tx = tx
 		defer func() { c.Tx = nil }()
-		served, terr = try(c)
+		served, terr = try(c, retry)
 		return nil
 	})
 	if err != nil {
@@ -336,6 +341,22 @@ func tryUpdate(c *Ctx, try tryFunc) (bool, error) {
 		return false, err
 	}
 	return served, terr
+}
+
+// keysOfType returns, when retry is set, the keys that currently hold a
+// value of type t (missing, expired and other-typed keys left out); without
+// retry it returns keys unchanged.
+func keysOfType(c *Ctx, keys [][]byte, t engine.Type, retry bool) [][]byte {
+	if !retry {
+		return keys
+	}
+	var out [][]byte
+	for _, k := range keys {
+		if m, ok, err := c.Tx.Lookup(c.DB, k); err == nil && ok && m.Type == t {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // clientGone reports whether c's peer closed the connection (or the server

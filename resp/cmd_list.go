@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/diskcached/diskcached/datatypes"
+	"github.com/diskcached/diskcached/engine"
 )
 
 // Errors of the list commands.
@@ -441,8 +442,8 @@ func cmdBPop(c *Ctx, args [][]byte) error {
 	}
 	keys := args[1 : len(args)-1]
 	end := cmdEnd(args[0][1:])
-	return block(c, keys, timeout, func(c *Ctx) (bool, error) {
-		key, vals, err := datatypes.ListMPop(c.Tx, c.DB, keys, end, 1)
+	return block(c, keys, timeout, func(c *Ctx, retry bool) (bool, error) {
+		key, vals, err := datatypes.ListMPop(c.Tx, c.DB, keysOfType(c, keys, engine.TypeList, retry), end, 1)
 		if err != nil || key == nil {
 			return false, err
 		}
@@ -466,7 +467,10 @@ func cmdBLMove(c *Ctx, args [][]byte) error {
 		return err
 	}
 	src, dst := args[1], args[2]
-	return block(c, [][]byte{src}, timeout, func(c *Ctx) (bool, error) {
+	return block(c, [][]byte{src}, timeout, func(c *Ctx, retry bool) (bool, error) {
+		if len(keysOfType(c, [][]byte{src}, engine.TypeList, retry)) == 0 {
+			return false, nil
+		}
 		return tryMove(c, src, dst, from, to)
 	}, (*Writer).Null) // null bulk inside MULTI, null array on timeout
 }
@@ -481,7 +485,7 @@ func cmdBLMPop(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return block(c, keys, timeout, func(c *Ctx) (bool, error) {
-		return tryMPop(c, keys, end, count)
+	return block(c, keys, timeout, func(c *Ctx, retry bool) (bool, error) {
+		return tryMPop(c, keysOfType(c, keys, engine.TypeList, retry), end, count)
 	}, (*Writer).NullArray)
 }

@@ -136,12 +136,19 @@ func (s *Server) busyScript(c *Client) *scriptRun {
 
 // BusyGate is the dispatch gate for scripts running too long: it returns
 // the BUSY error for commands without FlagAllowBusy while another client's
-// script is past busy-reply-threshold.
+// script is past busy-reply-threshold. EXEC inside MULTI is answered
+// EXECABORT … BUSY … and the transaction discarded.
 func (c *Client) BusyGate(cmd *Command) error {
 	if cmd.Flags&FlagAllowBusy != 0 || c.srv.ext().scripts.nrun.Load() == 0 {
 		return nil
 	}
 	if c.srv.busyScript(c) != nil {
+		if cmd.Name == "exec" && c.inMulti() {
+			// As in Redis, a rejected EXEC ends the transaction.
+			c.endMulti()
+			c.unwatchAll()
+			return errExecAbortBecause(ErrBusyScript)
+		}
 		return ErrBusyScript
 	}
 	return nil

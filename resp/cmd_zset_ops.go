@@ -64,6 +64,7 @@ func cmdZPop(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
+	c.notifyZPop(args[1], isMax(args[0]), len(items))
 	if count >= 0 && c.W.Proto() == 3 {
 		writeScored(c.W, items, true)
 		return nil
@@ -135,6 +136,7 @@ func cmdZMPop(c *Ctx, args [][]byte) error {
 		c.W.NullArray()
 		return nil
 	}
+	c.notifyZPop(key, max, len(items))
 	writeKeyScored(c.W, key, items)
 	return nil
 }
@@ -148,11 +150,12 @@ func cmdBZPop(c *Ctx, args [][]byte) error {
 	}
 	keys := args[1 : len(args)-1]
 	max := isMax(args[0])
-	return block(c, keys, timeout, func(c *Ctx) (bool, error) {
-		key, items, found, err := zpopFirst(c.Tx, c.DB, keys, max, 1)
+	return block(c, keys, timeout, func(c *Ctx, retry bool) (bool, error) {
+		key, items, found, err := zpopFirst(c.Tx, c.DB, keysOfType(c, keys, engine.TypeZSet, retry), max, 1)
 		if err != nil || !found {
 			return false, err
 		}
+		c.notifyZPop(key, max, len(items))
 		c.W.Array(3)
 		c.W.Bulk(key)
 		c.W.Bulk(items[0].Member)
@@ -171,11 +174,12 @@ func cmdBZMPop(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return block(c, keys, timeout, func(c *Ctx) (bool, error) {
-		key, items, found, err := zpopFirst(c.Tx, c.DB, keys, max, count)
+	return block(c, keys, timeout, func(c *Ctx, retry bool) (bool, error) {
+		key, items, found, err := zpopFirst(c.Tx, c.DB, keysOfType(c, keys, engine.TypeZSet, retry), max, count)
 		if err != nil || !found {
 			return false, err
 		}
+		c.notifyZPop(key, max, len(items))
 		writeKeyScored(c.W, key, items)
 		return true, nil
 	}, func(w *Writer) { w.NullArray() })
@@ -251,7 +255,9 @@ func cmdZCombine(c *Ctx, args [][]byte) error {
 		return err
 	}
 	if store {
+		p := c.probeStore(args[1])
 		c.W.Int(datatypes.ZStore(c.Tx, c.DB, args[1], items))
+		c.stored(p, NotifyZset, name, args[1])
 		signalZSet(c, args[1])
 		return nil
 	}

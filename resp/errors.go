@@ -113,6 +113,12 @@ func errQuoted(prefix string, arg []byte, suffix string) ReplyError {
 	return ReplyError(prefix + "'" + sanitizePreview(arg, 128) + "'" + suffix)
 }
 
+// errExecAbortBecause is EXEC's reply when EXEC itself is rejected by a
+// gate (BUSY, …): the transaction is discarded and the gate's error quoted.
+func errExecAbortBecause(err ReplyError) ReplyError {
+	return "EXECABORT Transaction discarded because of: " + err
+}
+
 // Transactions, scripting and pub/sub (cmd_txn.go, cmd_script.go, lua_*.go).
 const (
 	ErrMultiNested     ReplyError = "ERR MULTI calls can not be nested"

@@ -1,0 +1,174 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Differential cases for behaviours found by Redis's own TCL suite
+// (tests/redis-tcl/run.sh). Most need several connections (a blocked
+// client, a script running on another connection), so they run as
+// scenarios: the same steps against redis-server and diskcached, each
+// producing a transcript of replies, and the transcripts must be equal.
+
+// scen is one run of a scenario against one server.
+type scen struct {
+	t     *testing.T
+	addr  string
+	conns []*respConn
+	out   []string
+}
+
+// conn returns connection i, dialing connections up to i on first use.
+func (s *scen) conn(i int) *respConn {
+	for len(s.conns) <= i {
+		rc := mustDial(s.t, s.addr)
+		s.conns = append(s.conns, rc)
+	}
+	return s.conns[i]
+}
+
+// send writes a command on connection i without reading its reply.
+func (s *scen) send(i int, args ...string) {
+	s.t.Helper()
+	if err := s.conn(i).WriteRaw(encodeCommand(args...)); err != nil {
+		s.t.Fatalf("send %s: %v", fmtCmd(args), err)
+	}
+}
+
+// read records the next reply of connection i.
+func (s *scen) read(i int) {
+	s.t.Helper()
+	b, err := s.conn(i).ReadReply()
+	if err != nil {
+		b = []byte("I/O error: " + err.Error())
+	}
+	s.out = append(s.out, fmt.Sprintf("conn%d: %q", i, b))
+}
+
+// readCode records only the error code (first word) of the next reply.
+func (s *scen) readCode(i int) {
+	s.t.Helper()
+	b, err := s.conn(i).ReadReply()
+	code := string(b)
+	if err != nil {
+		code = "I/O error"
+	} else if j := strings.IndexAny(code, " \r"); j > 0 {
+		code = code[:j]
+	}
+	s.out = append(s.out, fmt.Sprintf("conn%d code: %s", i, code))
+}
+
+// do sends a command on connection i and records its reply.
+func (s *scen) do(i int, args ...string) {
+	s.t.Helper()
+	s.send(i, args...)
+	s.read(i)
+}
+
+func (s *scen) sleep(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond) }
+
+// runScenario runs steps on a flushed redis-server and diskcached and
+// compares the transcripts line by line.
+func runScenario(t *testing.T, steps func(s *scen)) {
+	t.Helper()
+	redis, dc := needRedis(t), needShared(t)
+	var got [2][]string
+	for i, addr := range []string{redis.addr, dc.addr} {
+		s := &scen{t: t, addr: addr}
+		s.conn(0).expect(t, "+OK\r\n", "FLUSHALL")
+		steps(s)
+		for _, rc := range s.conns {
+			rc.Close()
+		}
+		got[i] = s.out
+	}
+	if strings.Join(got[0], "\n") != strings.Join(got[1], "\n") {
+		t.Errorf("transcripts differ\nredis-server:\n  %s\ndiskcached:\n  %s",
+			strings.Join(got[0], "\n  "), strings.Join(got[1], "\n  "))
+	}
+}
+
+// A blocked pop must not be served, nor fail, when a transaction pushes to
+// its key and then replaces the key with a string: it keeps waiting and is
+// served by the next real push (list.tcl/zset.tcl "LPUSH + DEL + SET should
+// not awake blocked client").
+func TestDiffTCL_BlockedPop_KeyBecomesString_KeepsWaiting(t *testing.T) {
+	lpush := func(v string) []string { return []string{"LPUSH", "bk", v} }
+	zadd := func(v string) []string { return []string{"ZADD", "bk", "1", v} }
+	for _, c := range []struct {
+		block []string
+		push  func(v string) []string
+	}{
+		{[]string{"BLPOP", "bk", "0"}, lpush},
+		{[]string{"BLMPOP", "0", "1", "bk", "LEFT", "COUNT", "1"}, lpush},
+		{[]string{"BLMOVE", "bk", "bdst", "LEFT", "RIGHT", "0"}, lpush},
+		{[]string{"BZPOPMIN", "bk", "0"}, zadd},
+		{[]string{"BZMPOP", "0", "1", "bk", "MIN"}, zadd},
+	} {
+		t.Run(c.block[0], func(t *testing.T) {
+			runScenario(t, func(s *scen) {
+				s.send(1, c.block...)
+				s.sleep(150)
+				s.do(0, "MULTI")
+				s.do(0, c.push("a")...)
+				s.do(0, "DEL", "bk")
+				s.do(0, "SET", "bk", "foo")
+				s.do(0, "EXEC")
+				s.do(0, "DEL", "bk")
+				s.do(0, c.push("b")...)
+				s.read(1)
+			})
+		})
+	}
+}
+
+// Two clients blocked in BRPOPLPUSH on one list: the first one's target is
+// a string, so it gets WRONGTYPE and the element goes to the second one
+// (list.tcl "BRPOPLPUSH with multiple blocked clients").
+func TestDiffTCL_BRPOPLPUSH_FirstTargetWrongType_SecondServed(t *testing.T) {
+	runScenario(t, func(s *scen) {
+		s.do(0, "SET", "t1", "nolist")
+		s.send(1, "BRPOPLPUSH", "bl", "t1", "0")
+		s.sleep(100)
+		s.send(2, "BRPOPLPUSH", "bl", "t2", "0")
+		s.sleep(100)
+		s.do(0, "LPUSH", "bl", "foo")
+		s.read(1)
+		s.read(2)
+		s.do(0, "LRANGE", "t2", "0", "-1")
+		s.do(0, "EXISTS", "bl")
+	})
+}
+
+// EXEC while another client's script is past busy-reply-threshold answers
+// "EXECABORT Transaction discarded because of: BUSY …" and ends the
+// transaction (multi.tcl "EXEC and script timeout", "just EXEC and script
+// timeout").
+func TestDiffTCL_EXEC_DuringBusyScript_ExecAbortBusy(t *testing.T) {
+	for _, queueDuringBusy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("queueDuringBusy=%v", queueDuringBusy), func(t *testing.T) {
+			runScenario(t, func(s *scen) {
+				s.do(0, "CONFIG", "SET", "busy-reply-threshold", "10")
+				defer s.conn(0).Do("CONFIG", "SET", "busy-reply-threshold", "5000")
+				s.do(0, "SET", "xx", "1")
+				s.do(2, "MULTI")
+				s.do(2, "INCR", "xx")
+				s.send(1, "EVAL", "while true do end", "0")
+				s.sleep(200)
+				if queueDuringBusy {
+					s.do(2, "INCR", "xx")
+				}
+				s.do(2, "EXEC")
+				s.do(0, "SCRIPT", "KILL")
+				s.readCode(1)
+				s.sleep(100)
+				s.do(0, "GET", "xx")
+				s.do(2, "PING", "asdf")
+				s.do(2, "EXEC")
+			})
+		})
+	}
+}
