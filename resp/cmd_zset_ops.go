@@ -150,8 +150,8 @@ func cmdBZPop(c *Ctx, args [][]byte) error {
 	}
 	keys := args[1 : len(args)-1]
 	max := isMax(args[0])
-	return block(c, keys, timeout, func(c *Ctx) (bool, error) {
-		key, items, found, err := zpopFirst(c.Tx, c.DB, keys, max, 1)
+	return block(c, keys, timeout, func(c *Ctx, retry bool) (bool, error) {
+		key, items, found, err := zpopFirst(c.Tx, c.DB, keysOfType(c, keys, engine.TypeZSet, retry), max, 1)
 		if err != nil || !found {
 			return false, err
 		}
@@ -174,8 +174,8 @@ func cmdBZMPop(c *Ctx, args [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return block(c, keys, timeout, func(c *Ctx) (bool, error) {
-		key, items, found, err := zpopFirst(c.Tx, c.DB, keys, max, count)
+	return block(c, keys, timeout, func(c *Ctx, retry bool) (bool, error) {
+		key, items, found, err := zpopFirst(c.Tx, c.DB, keysOfType(c, keys, engine.TypeZSet, retry), max, count)
 		if err != nil || !found {
 			return false, err
 		}
