@@ -230,6 +230,9 @@ func (c *Ctx) created(wasAbsent bool, key []byte) {
 // removed publishes event for a removal from key, then "del" when that
 // removal emptied it (Redis deletes empty collections).
 func (c *Ctx) removed(class int, event string, key []byte) {
+	if c.S.ext().ps.empty() {
+		return // nobody listens: skip the existence probe
+	}
 	c.event(class, event, key)
 	if !c.Tx.Exists(c.DB, key) {
 		c.event(NotifyGeneric, "del", key)
@@ -244,6 +247,9 @@ type storeProbe struct {
 // probeStore is asked before a command overwrites dst with a computed
 // result (SINTERSTORE, ZUNIONSTORE, SORT … STORE, BITOP, …).
 func (c *Ctx) probeStore(dst []byte) storeProbe {
+	if c.S.ext().ps.empty() {
+		return storeProbe{}
+	}
 	p := storeProbe{absentNew: c.creating(dst)}
 	p.existed = c.Tx.Exists(c.DB, dst)
 	return p
@@ -253,6 +259,9 @@ func (c *Ctx) probeStore(dst []byte) storeProbe {
 // result was written (non-empty), "del" when an empty result removed an
 // existing destination, nothing when an empty result met no destination.
 func (c *Ctx) stored(p storeProbe, class int, event string, dst []byte) {
+	if c.S.ext().ps.empty() {
+		return
+	}
 	switch {
 	case c.Tx.Exists(c.DB, dst):
 		c.created(p.absentNew, dst)
@@ -326,6 +335,9 @@ func (c *Ctx) notifyZPop(key []byte, max bool, popped int) {
 // is absent (0 for other types: the write fails on them anyway). It reads
 // only the key's record.
 func (c *Ctx) stringLen(key []byte) int64 {
+	if !c.S.wants(NotifyString) {
+		return 0
+	}
 	m, ok, err := c.Tx.Lookup(c.DB, key)
 	if err != nil || !ok {
 		return -1
