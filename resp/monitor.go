@@ -137,7 +137,7 @@ func monitorLine(c *Client, args [][]byte, now time.Time) []byte {
 	b = append(b, "000000"[len(us):]...)
 	b = append(b, us...)
 	b = append(b, " ["...)
-	b = strconv.AppendInt(b, int64(c.PublishedDB()), 10)
+	b = strconv.AppendInt(b, int64(c.db), 10) // the client's own goroutine: its db is current
 	b = append(b, ' ')
 	b = append(b, c.addr...)
 	b = append(b, "] "...)
