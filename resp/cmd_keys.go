@@ -18,7 +18,7 @@ func keyCommands() []*Command {
 		{Name: "del", Arity: -2, Flags: w, FirstKey: 1, LastKey: -1, Group: g, Summary: "Deletes one or more keys.", Run: cmdDel},
 		{Name: "unlink", Arity: -2, Flags: w | FlagFast, FirstKey: 1, LastKey: -1, Group: g, Summary: "Asynchronously deletes one or more keys.", Run: cmdDel},
 		{Name: "exists", Arity: -2, Flags: r | FlagFast, FirstKey: 1, LastKey: -1, Group: g, Summary: "Determines whether one or more keys exist.", Run: cmdExists},
-		{Name: "touch", Arity: -2, Flags: r | FlagFast, FirstKey: 1, LastKey: -1, Group: g, Summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", Run: cmdExists},
+		{Name: "touch", Arity: -2, Flags: r | FlagFast, FirstKey: 1, LastKey: -1, Group: g, Summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", Run: cmdTouch},
 		{Name: "type", Arity: 2, Flags: r | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Determines the type of value stored at a key.", Run: cmdType},
 		{Name: "expire", Arity: -3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Sets the expiration time of a key in seconds.", Run: cmdExpire},
 		{Name: "pexpire", Arity: -3, Flags: w | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Sets the expiration time of a key in milliseconds.", Run: cmdExpire},
@@ -65,6 +65,19 @@ func cmdExists(c *Ctx, args [][]byte) error {
 	var n int64
 	for _, k := range args[1:] {
 		if c.Tx.Exists(c.DB, k) {
+			n++
+		}
+	}
+	c.W.Int(n)
+	return nil
+}
+
+// cmdTouch counts an access to each existing key (even for CLIENT
+// NO-TOUCH clients, as in Redis) and replies how many exist.
+func cmdTouch(c *Ctx, args [][]byte) error {
+	var n int64
+	for _, k := range args[1:] {
+		if c.Tx.Touch(c.DB, k) {
 			n++
 		}
 	}
@@ -157,7 +170,7 @@ func cmdExpire(c *Ctx, args [][]byte) error {
 // cmdTTL serves TTL, PTTL, EXPIRETIME and PEXPIRETIME: -2 for a missing
 // key, -1 for a key without expiry.
 func cmdTTL(c *Ctx, args [][]byte) error {
-	m, ok, err := c.Tx.Lookup(c.DB, args[1])
+	m, ok, err := c.Tx.Peek(c.DB, args[1]) // not an access, as in Redis
 	if err != nil {
 		return err
 	}
@@ -426,7 +439,7 @@ func cmdDBSize(c *Ctx, args [][]byte) error {
 
 // cmdObject serves OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ.
 func cmdObject(c *Ctx, args [][]byte) error {
-	m, ok, err := c.Tx.Lookup(c.DB, args[2])
+	m, ok, err := c.Tx.Peek(c.DB, args[2]) // OBJECT must not change what it reports
 	if err != nil {
 		return err
 	}

@@ -506,7 +506,7 @@ func boolInt(b bool) int64 {
 
 // keyType is the TYPE name of a key, "none" when absent.
 func keyType(tx *engine.Tx, db int, key []byte) string {
-	m, ok, err := tx.Lookup(db, key)
+	m, ok, err := tx.Peek(db, key) // TYPE is not an access (Redis: LOOKUP_NOTOUCH)
 	if err != nil || !ok {
 		return "none"
 	}

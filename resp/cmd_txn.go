@@ -325,6 +325,9 @@ func (s *Server) installHooks() {
 		Expired: func(tx *engine.Tx, db int, key []byte) {
 			s.notify(NotifyExpired, "expired", db, key)
 		},
+		Evicted: func(tx *engine.Tx, db int, key []byte) {
+			s.notify(NotifyEvicted, "evicted", db, key)
+		},
 	}
 	if err := s.db.Update(func(*engine.Tx) error { s.db.SetHooks(h); return nil }); err != nil {
 		s.db.SetHooks(h)

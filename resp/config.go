@@ -143,6 +143,7 @@ var directives = func() map[string]*directive {
 		boolDirective("lazyfree-lazy-user-del", "no"),
 		boolDirective("lazyfree-lazy-user-flush", "no"),
 		intDirective("active-expire-effort", "1", 1, 10),
+		intDirective("compact-free-ratio", "0", 0, 100),
 	}
 	m := make(map[string]*directive, len(list)*2)
 	for i := range list {

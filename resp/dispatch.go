@@ -221,9 +221,16 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 	ctx.Tx, ctx.DB, ctx.W = tx, c.db, &c.W
 	mode := c.replyMode
 	mark := c.W.Len()
+	noTouch := c.NoTouch && tx != nil && cmd.Name != "touch"
+	if noTouch {
+		tx.SetNoTouch(true) // CLIENT NO-TOUCH: reads are not accesses
+	}
 	c.lastCmd.Store(cmd.Name)
 	c.srv.feedMonitor(c, args)
 	err := runHandler(c.srv, cmd, ctx, args)
+	if noTouch {
+		tx.SetNoTouch(false)
+	}
 	if err != nil {
 		c.W.Truncate(mark)
 		c.W.Error(replyText(err))

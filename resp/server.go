@@ -30,6 +30,9 @@ type Options struct {
 	// Shutdown is called by the SHUTDOWN command (from a client goroutine);
 	// it should stop the process gracefully.
 	Shutdown func()
+	// OnConfigChange, if set, is called after CONFIG SET changed a
+	// directive, for parts the server does not own (the evictor).
+	OnConfigChange func(name string)
 }
 
 // Server serves the Redis protocol over one or more listeners.
@@ -40,6 +43,7 @@ type Server struct {
 	version  string
 	table    *Table
 	shutdown func()
+	onConfig func(name string)
 
 	runID     string
 	startTime time.Time
@@ -82,6 +86,7 @@ func New(o Options) *Server {
 		log:       o.Logger,
 		version:   o.Version,
 		shutdown:  o.Shutdown,
+		onConfig:  o.OnConfigChange,
 		table:     newTable(),
 		runID:     hex.EncodeToString(id),
 		startTime: time.Now(),
@@ -90,6 +95,7 @@ func New(o Options) *Server {
 	s.maxBulk.Store(o.Config.Int("proto-max-bulk-len"))
 	o.Config.onChange = s.applyConfig
 	s.applyConfig("proto-max-bulk-len")
+	s.applyEvictionConfig("")
 	s.installHooks()
 	return s
 }
@@ -114,6 +120,11 @@ func (s *Server) applyConfig(name string) {
 		s.log = s.log.Level(LogLevel(s.cfg.Get("loglevel")))
 	case "slowlog-log-slower-than", "slowlog-max-len":
 		s.intro().loadSlowlogConfig()
+	case "maxmemory", "maxmemory-policy", "lfu-log-factor", "lfu-decay-time":
+		s.applyEvictionConfig(name)
+	}
+	if s.onConfig != nil {
+		s.onConfig(name)
 	}
 }
 

@@ -12,6 +12,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/diskcached/diskcached/engine"
+	"github.com/diskcached/diskcached/eviction"
 	"github.com/diskcached/diskcached/resp"
 )
 
@@ -83,6 +85,9 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		return fail("cannot open data directory %q: %v", cfg.Get("dir"), err)
 	}
+	evCtx, stopEvictor := context.WithCancel(context.Background())
+	ev := eviction.Start(evCtx, db, eviction.Options{CompactFreeRatio: int(cfg.Int("compact-free-ratio"))},
+		log.With().Str("component", "eviction").Logger())
 	var once sync.Once
 	stop := make(chan struct{})
 	shutdown := func() { once.Do(func() { close(stop) }) }
@@ -92,8 +97,15 @@ func run(args []string, stderr io.Writer) int {
 		Logger:   log.With().Str("component", "server").Logger(),
 		Version:  version,
 		Shutdown: shutdown,
+		OnConfigChange: func(name string) {
+			if name == "compact-free-ratio" {
+				ev.SetCompactFreeRatio(int(cfg.Int(name)))
+			}
+		},
 	})
 	if err := srv.Listen(); err != nil {
+		stopEvictor()
+		ev.Wait()
 		db.Close()
 		return fail("cannot listen: %v", err)
 	}
@@ -129,6 +141,8 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	srv.Close()
+	stopEvictor()
+	ev.Wait()
 	if err := db.Close(); err != nil {
 		log.Error().Err(err).Msg("closing the store failed")
 		return 1
