@@ -102,8 +102,12 @@ type DB struct {
 	nextVersion uint64 // owned by the committer
 	nextNS      uint32 // owned by the committer
 
-	stats          Stats
-	hooks          Hooks
+	stats Stats
+	hooks Hooks
+
+	afterMu        sync.Mutex
+	inBatch        bool     // the committer is running a batch
+	after          []func() // work to run once that batch is durable and visible
 	noActiveExpire atomic.Bool
 
 	// The overlay (overlay.go).
@@ -384,7 +388,19 @@ func (db *DB) commitLoop() {
 func (db *DB) commit(batch []*request) {
 	start := time.Now()
 	l := db.view.Load()
+	db.afterMu.Lock()
+	db.inBatch = true
+	db.afterMu.Unlock()
 	err := db.runBatch(batch, l)
+	db.afterMu.Lock()
+	after := db.after
+	db.after, db.inBatch = nil, false
+	db.afterMu.Unlock()
+	if err == nil {
+		for _, fn := range after {
+			fn()
+		}
+	}
 	if err != nil {
 		db.log.Error().Err(err).Int("batch", len(batch)).Msg("commit failed")
 		db.lastErr.Store(err.Error())
@@ -435,6 +451,22 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 	db.publish(db.active.tree.Copy(), nil)
 	db.activeBytes.Store(db.active.bytes)
 	return nil
+}
+
+// AfterCommit runs fn once the batch being committed is durable (per the
+// fsync mode) and visible to readers — or at once when no batch is running.
+// If the batch fails, fn never runs. Keyspace notifications use it, so a
+// subscriber never hears of a write it cannot read yet. fn runs on the
+// committer goroutine: it must not block or call Update.
+func (db *DB) AfterCommit(fn func()) {
+	db.afterMu.Lock()
+	if db.inBatch {
+		db.after = append(db.after, fn)
+		db.afterMu.Unlock()
+		return
+	}
+	db.afterMu.Unlock()
+	fn()
 }
 
 // PanicError is returned for a request whose function panicked. The panic is

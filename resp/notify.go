@@ -138,22 +138,37 @@ func (s *Server) notify(class int, event string, db int, key []byte) {
 		return
 	}
 	dbs := strconv.Itoa(db)
+	var kch, ech []byte
 	if flags&NotifyKeyspace != 0 {
-		ch := make([]byte, 0, 16+len(dbs)+len(key))
-		ch = append(ch, "__keyspace@"...)
-		ch = append(ch, dbs...)
-		ch = append(ch, "__:"...)
-		ch = append(ch, key...)
-		ext.ps.publish(ch, []byte(event), false)
+		kch = make([]byte, 0, 16+len(dbs)+len(key))
+		kch = append(kch, "__keyspace@"...)
+		kch = append(kch, dbs...)
+		kch = append(kch, "__:"...)
+		kch = append(kch, key...)
 	}
 	if flags&NotifyKeyevent != 0 {
-		ch := make([]byte, 0, 16+len(dbs)+len(event))
-		ch = append(ch, "__keyevent@"...)
-		ch = append(ch, dbs...)
-		ch = append(ch, "__:"...)
-		ch = append(ch, event...)
-		ext.ps.publish(ch, key, false)
+		ech = make([]byte, 0, 16+len(dbs)+len(event))
+		ech = append(ech, "__keyevent@"...)
+		ech = append(ech, dbs...)
+		ech = append(ech, "__:"...)
+		ech = append(ech, event...)
 	}
+	keyCopy := append([]byte(nil), key...) // key may alias the transaction
+	// Published once the write is committed and readable, never for a
+	// write whose batch failed.
+	publish := func() {
+		if kch != nil {
+			ext.ps.publish(kch, []byte(event), false)
+		}
+		if ech != nil {
+			ext.ps.publish(ech, keyCopy, false)
+		}
+	}
+	if s.db == nil {
+		publish()
+		return
+	}
+	s.db.AfterCommit(publish)
 }
 
 // Notify is notify for other packages' use (same rules).
