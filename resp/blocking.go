@@ -24,11 +24,12 @@ import (
 // until it is served or gives up, so first-blocked is first-served.
 //
 // Writes that add list elements call signalKeyReady after the write; it wakes
-// the first waiters of that key, as many as the list could serve. A woken
-// waiter that finds nothing (someone else was faster) stays where it was.
-// When a waiter leaves after having been woken (served, timed out, gone), the
-// next waiter of each of its keys is woken in its place, so an element is
-// never left behind while someone waits for it.
+// the first waiter of that key. A woken waiter that finds nothing (someone
+// else was faster) stays where it was. When a waiter leaves after having
+// been woken (served, failed, timed out, gone), the next waiter of each of
+// its keys is woken in its place, so waiters are served one after the other
+// in the order they blocked and an element is never left behind while
+// someone waits for it.
 
 // ErrUnblocked is what CLIENT UNBLOCK … ERROR makes the blocked command reply.
 const ErrUnblocked ReplyError = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
@@ -106,23 +107,32 @@ func (b *blockState) shutdown() {
 	b.mu.Unlock()
 }
 
-// signalKeyReady tells waiters of (db, key) that the list there now holds
-// n elements: the first n waiters of its queue are woken (those already
-// woken count). Cheap when nobody waits. Safe to call inside a transaction.
+// signalKeyReady tells waiters of (db, key) that the list or sorted set
+// there now holds n elements. Waiters are served one at a time in queue
+// order, as Redis does: the first waiter is woken; when a waiter of this
+// key is already woken (trying, or about to), it is only told to look again
+// and the wake-up moves on to the next waiter when it leaves (unregister).
+// Cheap when nobody waits. Safe to call inside a transaction.
 func (s *Server) signalKeyReady(db int, key []byte, n int64) {
 	b := s.blocking()
 	if b.waiting.Load() == 0 || n <= 0 {
 		return
 	}
 	b.mu.Lock()
-	for _, w := range b.queues[blockKey{db, string(key)}] {
-		if n <= 0 {
-			break
+	defer b.mu.Unlock()
+	q := b.queues[blockKey{db, string(key)}]
+	for _, w := range q {
+		if w.woken {
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+			return
 		}
-		b.wakeLocked(w)
-		n--
 	}
-	b.mu.Unlock()
+	if len(q) > 0 {
+		b.wakeLocked(q[0])
+	}
 }
 
 // SignalKeyReady wakes waiters of (db, key) if key now holds a non-empty
@@ -300,6 +310,9 @@ func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func
 		for woken := false; !woken; {
 			select {
 			case <-w.wake:
+				b.mu.Lock()
+				w.woken = true // keeps later signals from waking the next waiter
+				b.mu.Unlock()
 				if clientGone(c.C) {
 					return nil // a dead client must not consume anything
 				}

@@ -27,7 +27,7 @@ func scriptCommands() []*Command {
 	const g = "scripting"
 	ev := FlagNoScript | FlagSkipMonitor | FlagMayReplicate | FlagStale
 	evro := FlagNoScript | FlagSkipMonitor | FlagReadonly | FlagStale
-	return []*Command{
+	return append(functionCommands(g), []*Command{
 		{Name: "eval", Arity: -3, Flags: ev, FirstKey: 0, Group: g, Summary: "Executes a server-side Lua script.", Run: cmdEval},
 		{Name: "evalsha", Arity: -3, Flags: ev, Group: g, Summary: "Executes a server-side Lua script by SHA1 digest.", Run: cmdEval},
 		{Name: "eval_ro", Arity: -3, Flags: evro &^ FlagReadonly, Group: g, Summary: "Executes a read-only server-side Lua script.", Run: cmdEval},
@@ -39,7 +39,7 @@ func scriptCommands() []*Command {
 			"kill":   {Arity: 2, Flags: FlagNoScript | FlagAllowBusy, Group: g, Summary: "Terminates a server-side Lua script during execution.", Run: cmdScriptKill},
 			"help":   {Arity: 2, Flags: FlagLoading | FlagStale, Group: g, Summary: "Returns helpful text about the different subcommands.", Run: cmdScriptHelp},
 		}},
-	}
+	}...)
 }
 
 // scriptCache holds compiled scripts by SHA1 and the scripts running now.
@@ -49,10 +49,13 @@ type scriptCache struct {
 	runMu   sync.Mutex
 	running map[*scriptRun]struct{}
 	nrun    atomic.Int32
+	funcs   funcRegistry // FUNCTION libraries (cmd_function.go)
 }
 
 func newScriptCache() *scriptCache {
-	return &scriptCache{protos: make(map[string]*lua.FunctionProto), running: make(map[*scriptRun]struct{})}
+	sc := &scriptCache{protos: make(map[string]*lua.FunctionProto), running: make(map[*scriptRun]struct{})}
+	sc.funcs.init()
+	return sc
 }
 
 func (sc *scriptCache) get(sha string) *lua.FunctionProto {
@@ -142,16 +145,26 @@ func (c *Client) BusyGate(cmd *Command) error {
 	if cmd.Flags&FlagAllowBusy != 0 || c.srv.ext().scripts.nrun.Load() == 0 {
 		return nil
 	}
-	if c.srv.busyScript(c) != nil {
+	if r := c.srv.busyScript(c); r != nil {
+		busy := r.busyError()
 		if cmd.Name == "exec" && c.inMulti() {
 			// As in Redis, a rejected EXEC ends the transaction.
 			c.endMulti()
 			c.unwatchAll()
-			return errExecAbortBecause(ErrBusyScript)
+			return errExecAbortBecause(busy)
 		}
-		return ErrBusyScript
+		return busy
 	}
 	return nil
+}
+
+// busyError is the BUSY reply while r runs too long: it names the KILL
+// command that can stop it.
+func (r *scriptRun) busyError() ReplyError {
+	if r.isFunc {
+		return ErrBusyFunction
+	}
+	return ErrBusyScript
 }
 
 // cmdEval serves the four EVAL variants.
@@ -191,6 +204,17 @@ func cmdEval(c *Ctx, args [][]byte) error {
 // runScript executes a compiled script in the right transaction.
 func runScript(c *Ctx, sha string, proto *lua.FunctionProto, keys, argv [][]byte, readOnly bool) error {
 	r := &scriptRun{srv: c.S, client: c.C, db: c.DB, readOnly: readOnly, resp: 2, sha: sha, start: time.Now()}
+	return runInTx(c, r, func(vm *luaVM, ctx context.Context) {
+		vm.execute(ctx, r, proto, keys, argv, c.W)
+	})
+}
+
+// runInTx runs body with a pooled interpreter as script r: in c.Tx when
+// set (MULTI/EXEC), else in a read transaction for read-only runs or in the
+// committer's write transaction. r is registered as running meanwhile
+// (BUSY, SCRIPT/FUNCTION KILL).
+func runInTx(c *Ctx, r *scriptRun, body func(vm *luaVM, ctx context.Context)) error {
+	readOnly := r.readOnly
 	sc := c.S.ext().scripts
 	vm := getVM()
 	defer putVM(vm)
@@ -199,20 +223,20 @@ func runScript(c *Ctx, sha string, proto *lua.FunctionProto, keys, argv [][]byte
 	r.cancel = cancel
 	sc.begin(r)
 	defer sc.end(r)
-	body := func(tx *engine.Tx) error {
+	inTx := func(tx *engine.Tx) error {
 		r.tx = tx
-		vm.execute(ctx, r, proto, keys, argv, c.W)
+		body(vm, ctx)
 		return nil
 	}
 	mark := c.W.Len()
 	var err error
 	switch {
 	case c.Tx != nil:
-		err = body(c.Tx)
+		err = inTx(c.Tx)
 	case readOnly:
-		err = c.S.DB().View(body)
+		err = c.S.DB().View(inTx)
 	default:
-		err = c.S.DB().Update(body)
+		err = c.S.DB().Update(inTx)
 	}
 	if err != nil {
 		c.W.Truncate(mark)
@@ -258,7 +282,12 @@ func cmdScriptFlush(c *Ctx, args [][]byte) error {
 }
 
 // cmdScriptKill stops a running script that has not written anything.
-func cmdScriptKill(c *Ctx, args [][]byte) error {
+func cmdScriptKill(c *Ctx, args [][]byte) error { return killScript(c, false) }
+
+// killScript serves SCRIPT KILL (function false) and FUNCTION KILL: the
+// oldest script of another client is stopped unless it has written; a
+// script of the other kind answers BUSY naming the right KILL command.
+func killScript(c *Ctx, function bool) error {
 	sc := c.S.ext().scripts
 	sc.runMu.Lock()
 	defer sc.runMu.Unlock()
@@ -273,6 +302,9 @@ func cmdScriptKill(c *Ctx, args [][]byte) error {
 	}
 	if target.wrote.Load() {
 		return ErrUnkillable
+	}
+	if target.isFunc != function {
+		return target.busyError()
 	}
 	target.killed.Store(true)
 	if target.cancel != nil {

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -251,16 +252,30 @@ func tableToReply(w *Writer, t *lua.LTable, scriptResp, depth int) {
 	}
 }
 
-// luaArg turns a redis.call argument into bytes: strings as is, numbers as
-// Lua prints them ("%.14g"); anything else is refused.
+// luaArg turns a redis.call argument into bytes: strings as is, numbers
+// with 17 significant digits (callNumberString); anything else is refused.
 func luaArg(v lua.LValue) ([]byte, bool) {
 	switch v := v.(type) {
 	case lua.LString:
 		return []byte(string(v)), true
 	case lua.LNumber:
-		return []byte(luaNumberString(float64(v))), true
+		return []byte(callNumberString(float64(v))), true
 	}
 	return nil, false
+}
+
+// callNumberString formats a number passed to redis.call as Redis does
+// (printf "%.17g", so integers up to 2^53 keep every digit).
+func callNumberString(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	return fmt.Sprintf("%.17g", f)
 }
 
 // luaNumberString formats like Lua 5.1's tostring (printf "%.14g").

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"math"
+	"math/rand"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,8 +45,18 @@ type luaVM struct {
 	backing *lua.LTable // the real globals
 	gproxy  *lua.LTable
 	proxies []*lua.LTable
-	errh    *lua.LFunction
-	run     *scriptRun
+	mtGuard *lua.LTable // getmetatable of a protected table
+	// Functions (cmd_function.go): while loadAPI is set (FUNCTION LOAD),
+	// globals resolve in it only; funcs are the library functions loaded in
+	// this state, current as of registry generation funcGen.
+	loadAPI  *lua.LTable
+	libAPI   *lua.LTable // the load-time globals, built once
+	redisTbl *lua.LTable // the real redis table behind its proxy
+	loading  *libLoad
+	funcGen  uint64
+	funcs    map[string]*lua.LFunction
+	errh     *lua.LFunction
+	run      *scriptRun
 }
 
 // scriptRun is one script execution.
@@ -56,7 +68,9 @@ type scriptRun struct {
 	readOnly bool
 	resp     int
 	wrote    atomic.Bool
-	sha      string
+	sha      string   // the script's SHA1, or the function's name
+	isFunc   bool     // FCALL: errors say @user_function, BUSY says FUNCTION KILL
+	argv     [][]byte // FCALL's command line (FUNCTION STATS)
 	start    time.Time
 	killed   atomic.Bool
 	cancel   context.CancelFunc
@@ -89,7 +103,10 @@ func putVM(vm *luaVM) {
 }
 
 func newVM() *luaVM {
-	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true})
+	// The data stack grows on demand (unpack of a few thousand values, as
+	// LUAI_MAXCSTACK 8000 allows in Redis's Lua).
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, CallStackSize: 256, MinimizeStackMemory: true,
+		RegistrySize: 1024, RegistryMaxSize: 16 * 1024, RegistryGrowStep: 1024})
 	for _, lib := range []struct {
 		name string
 		fn   lua.LGFunction
@@ -102,8 +119,10 @@ func newVM() *luaVM {
 		L.Call(1, 0)
 	}
 	vm := &luaVM{L: L, backing: L.G.Global}
-	L.SetGlobal("redis", vm.redisLib())
+	vm.redisTbl = vm.redisLib()
+	L.SetGlobal("redis", vm.redisTbl)
 	openExtraLibs(L)
+	vm.patchBuiltins()
 	var drop []lua.LValue
 	vm.backing.ForEach(func(k, _ lua.LValue) {
 		if s, ok := k.(lua.LString); !ok || !luaAllowed[string(s)] {
@@ -121,7 +140,11 @@ func newVM() *luaVM {
 	}
 	vm.gproxy = vm.readonlyProxy(vm.backing, func(L *lua.LState) int {
 		k := L.Get(2)
-		v := vm.backing.RawGet(k)
+		globals := vm.backing
+		if vm.loadAPI != nil {
+			globals = vm.loadAPI
+		}
+		v := globals.RawGet(k)
 		if v == lua.LNil {
 			L.RaiseError("Script attempted to access nonexistent global variable '%s'", lua.LVAsString(k))
 		}
@@ -133,6 +156,94 @@ func newVM() *luaVM {
 	L.Env = vm.gproxy
 	vm.errh = L.NewFunction(vm.errorHandler)
 	return vm
+}
+
+// patchBuiltins adapts builtins to Redis's Lua: math.random/randomseed use
+// the state's own generator (seedable, numeric strings accepted as Lua 5.1
+// coerces them), setmetatable on a protected table
+// fails with Redis's read-only error, and tostring formats numbers with 14
+// significant digits as Lua 5.1 does.
+func (vm *luaVM) patchBuiltins() {
+	L := vm.L
+	if m, ok := vm.backing.RawGetString("math").(*lua.LTable); ok {
+		rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+		m.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
+			rng.Seed(int64(luaCheckNumber(L, 1)))
+			return 0
+		}))
+		m.RawSetString("random", L.NewFunction(func(L *lua.LState) int {
+			r := rng.Float64()
+			switch L.GetTop() {
+			case 0:
+				L.Push(lua.LNumber(r))
+			case 1:
+				hi := math.Floor(luaCheckNumber(L, 1))
+				if hi < 1 {
+					L.ArgError(1, "interval is empty")
+				}
+				L.Push(lua.LNumber(math.Floor(r*hi) + 1))
+			case 2:
+				lo, hi := math.Floor(luaCheckNumber(L, 1)), math.Floor(luaCheckNumber(L, 2))
+				if lo > hi {
+					L.ArgError(2, "interval is empty")
+				}
+				L.Push(lua.LNumber(math.Floor(r*(hi-lo+1)) + lo))
+			default:
+				L.RaiseError("wrong number of arguments")
+			}
+			return 1
+		}))
+	}
+	setmt := vm.backing.RawGetString("setmetatable")
+	vm.backing.RawSetString("setmetatable", L.NewFunction(func(L *lua.LState) int {
+		if t, ok := L.Get(1).(*lua.LTable); ok && vm.isProxy(t) {
+			L.Error(lua.LString(ErrLuaReadonlyG), 0)
+		}
+		return callThrough(L, setmt)
+	}))
+	tostr := vm.backing.RawGetString("tostring")
+	vm.backing.RawSetString("tostring", L.NewFunction(func(L *lua.LState) int {
+		if n, ok := L.Get(1).(lua.LNumber); ok && L.GetTop() == 1 {
+			L.Push(lua.LString(luaNumberString(float64(n)))) // "%.14g" as Lua 5.1
+			return 1
+		}
+		return callThrough(L, tostr)
+	}))
+}
+
+// luaCheckNumber reads argument n as a number, accepting numeric strings
+// as Lua 5.1's luaL_checknumber does.
+func luaCheckNumber(L *lua.LState, n int) float64 {
+	switch v := L.Get(n).(type) {
+	case lua.LNumber:
+		return float64(v)
+	case lua.LString:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil {
+			return f
+		}
+	}
+	L.TypeError(n, lua.LTNumber)
+	return 0
+}
+
+// callThrough calls fn with the current arguments and returns its results.
+func callThrough(L *lua.LState, fn lua.LValue) int {
+	n := L.GetTop()
+	L.Push(fn)
+	for i := 1; i <= n; i++ {
+		L.Push(L.Get(i))
+	}
+	L.Call(n, lua.MultRet)
+	return L.GetTop() - n
+}
+
+func (vm *luaVM) isProxy(t *lua.LTable) bool {
+	for _, p := range vm.proxies {
+		if p == t {
+			return true
+		}
+	}
+	return false
 }
 
 // readonlyProxy returns an empty table reading through to t and refusing
@@ -150,10 +261,30 @@ func (vm *luaVM) readonlyProxy(t *lua.LTable, index lua.LGFunction) *lua.LTable 
 		L.RaiseError(string(ErrLuaReadonlyG))
 		return 0
 	}))
-	mt.RawSetString("__metatable", lua.LFalse)
+	mt.RawSetString("__metatable", vm.metatableGuard())
 	L.SetMetatable(p, mt)
 	vm.proxies = append(vm.proxies, p)
 	return p
+}
+
+// metatableGuard is what getmetatable returns for a protected table: an
+// empty table that refuses writes (Redis hands out its read-only
+// metatable, so changing it fails with the read-only error).
+func (vm *luaVM) metatableGuard() *lua.LTable {
+	if vm.mtGuard == nil {
+		L := vm.L
+		g := L.NewTable()
+		mt := L.NewTable()
+		mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+			L.RaiseError(string(ErrLuaReadonlyG))
+			return 0
+		}))
+		mt.RawSetString("__metatable", lua.LFalse)
+		L.SetMetatable(g, mt)
+		vm.mtGuard = g
+		vm.proxies = append(vm.proxies, g)
+	}
+	return vm.mtGuard
 }
 
 // errorHandler turns any error into Redis's error table: {err="CODE msg",
@@ -189,7 +320,7 @@ func currentScriptLine(L *lua.LState) int {
 		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
 			continue
 		}
-		if dbg.Source == "user_script" && dbg.CurrentLine > 0 {
+		if (dbg.Source == "user_script" || dbg.Source == "user_function") && dbg.CurrentLine > 0 {
 			return dbg.CurrentLine
 		}
 	}
@@ -376,9 +507,17 @@ func (vm *luaVM) execute(ctx context.Context, r *scriptRun, proto *lua.FunctionP
 	vm.backing.RawSetString("ARGV", luaStrings(L, argv))
 	L.SetContext(ctx)
 	defer L.RemoveContext()
-	fn := L.NewFunctionFromProto(proto)
+	vm.call(r, L.NewFunctionFromProto(proto), nil, w)
+}
+
+// call runs fn(args...) as script r and writes its reply or error to w.
+func (vm *luaVM) call(r *scriptRun, fn *lua.LFunction, args []lua.LValue, w *Writer) {
+	L := vm.L
 	L.Push(fn)
-	err := L.PCall(0, 1, vm.errh)
+	for _, a := range args {
+		L.Push(a)
+	}
+	err := L.PCall(len(args), 1, vm.errh)
 	if err != nil {
 		var obj lua.LValue = lua.LString(err.Error())
 		if ae, ok := err.(*lua.ApiError); ok {
@@ -411,7 +550,11 @@ func writeScriptError(w *Writer, obj lua.LValue, r *scriptRun) {
 		msg = "ERR unknown error"
 	}
 	if line > 0 {
-		msg += " script: " + r.sha + ", on @user_script:" + strconv.Itoa(line) + "."
+		src := "@user_script:"
+		if r.isFunc {
+			src = "@user_function:"
+		}
+		msg += " script: " + r.sha + ", on " + src + strconv.Itoa(line) + "."
 	}
 	w.Error(msg)
 }

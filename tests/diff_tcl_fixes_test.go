@@ -172,3 +172,74 @@ func TestDiffTCL_EXEC_DuringBusyScript_ExecAbortBusy(t *testing.T) {
 		})
 	}
 }
+
+// Lua details and FUNCTION/FCALL found through scripting.tcl and
+// functions.tcl. FLUSHALL keeps functions, so every FUNCTION case starts
+// with FUNCTION FLUSH.
+var tclScriptCases = []diffCase{
+	{name: "lua_blocking_commands_not_allowed", cmds: cs(
+		`EVAL "return redis.pcall('blpop','x',0)" 0`, `EVAL "return redis.pcall('brpop','x',0)" 0`,
+		`EVAL "return redis.pcall('brpoplpush','a','b',0)" 0`, `EVAL "return redis.pcall('blmove','a','b','left','left',0)" 0`,
+		`EVAL "return redis.pcall('bzpopmin','z',0)" 0`, `EVAL "return redis.pcall('bzpopmax','z',0)" 0`)},
+	{name: "lua_number_args_17_digits", cmds: cs(
+		`EVAL "redis.call('set','foo',9007199254740991); return redis.call('get','foo')" 0`,
+		`EVAL "redis.call('set','foo',0.1); return redis.call('get','foo')" 0`,
+		`EVAL "redis.call('set','foo',-1e300); return redis.call('get','foo')" 0`)},
+	{name: "lua_tostring_14_digits", cmds: cs(`EVAL "return tostring(1/3)" 0`, `EVAL "return tostring(123)" 0`)},
+	{name: "lua_randomseed_string", cmds: cs(
+		`EVAL "math.randomseed(ARGV[1]); local a = math.random(); math.randomseed(ARGV[1]); return tostring(a == math.random())" 0 10`)},
+	{name: "lua_unpack_many_args", cmds: cs(`EVAL "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', KEYS[1], unpack(a))" 1 l`)},
+	{name: "lua_global_metatable_readonly", cmds: cs(
+		`EVAL "setmetatable(_G, {})" 0`, `EVAL "local g = getmetatable(_G); g.__index = {}" 0`, `EVAL "return type(getmetatable(_G))" 0`)},
+	{name: "function_load_fcall_list", cmds: cs(
+		`FUNCTION FLUSH`,
+		"FUNCTION LOAD \"#!lua name=lib1\\nredis.register_function('f1', function(KEYS, ARGV) return redis.call('set', KEYS[1], ARGV[1]) end)\"",
+		`FCALL f1 1 k v`, `GET k`, `FCALL F1 1 k w`, `FCALL_RO f1 1 k v`, `FUNCTION LIST`, `FUNCTION LIST WITHCODE LIBRARYNAME lib*`,
+		`FUNCTION LIST LIBRARYNAME nomatch`, `FUNCTION STATS`,
+		"FUNCTION LOAD \"#!lua name=lib1\\nredis.register_function('f2', function() return 1 end)\"",
+		"FUNCTION LOAD REPLACE \"#!lua name=lib1\\nredis.register_function{function_name='f2', callback=function(KEYS, ARGV) return redis.call('get', KEYS[1]) end, flags={'no-writes'}, description='reads'}\"",
+		`FCALL f1 0`, `FCALL_RO f2 1 k`, `FUNCTION LIST`, `FUNCTION DELETE lib1`, `FUNCTION DELETE lib1`, `FCALL f2 1 k`, `FUNCTION FLUSH`)},
+	{name: "function_load_errors", cmds: cs(
+		`FUNCTION FLUSH`,
+		"FUNCTION LOAD \"#!lua name=t\\nredis.call('ping')\"", "FUNCTION LOAD \"#!lua name=t\\nredis.register_function('x')\"",
+		"FUNCTION LOAD \"#!lua name=t\\nredis.register_function{function_name='a', callback=function() end, flags={'bad'}}\"",
+		"FUNCTION LOAD \"#!lua name=t\\nerror('x')\"", "FUNCTION LOAD \"#!lua name=t\\nlocal a = 1\"",
+		"FUNCTION LOAD \"#!lua name=t foo=bar\\n\"", "FUNCTION LOAD \"#!lua\\n\"", "FUNCTION LOAD \"lua\\n\"",
+		"FUNCTION LOAD \"#!lua name=a-b\\n\"", "FUNCTION LOAD \"#!bad name=ab\\n\"", "FUNCTION LOAD foo bar \"#!lua name=x\\n\"",
+		"FUNCTION LOAD \"#!lua name=t\\nredis.register_function('a b', function() end)\"",
+		"FUNCTION LOAD \"#!lua name=t\\nredis.register_function('f', function() end)\\nredis.register_function('f', function() end)\"",
+		"FUNCTION LOAD \"#!lua name=t\\nredis.register_function('f', function() end)\"",
+		"FUNCTION LOAD \"#!lua name=t2\\nredis.register_function('F', function() end)\"",
+		`FCALL nope 0`, `FCALL f x`, `FCALL f 5`, `FCALL f -1`, `FUNCTION KILL`, `FUNCTION BAD`, `FUNCTION FLUSH bad`,
+		`FUNCTION RESTORE xx`, `FUNCTION RESTORE xx bad`, `FUNCTION FLUSH`)},
+	{name: "function_runtime_error_text", cmds: cs(
+		`FUNCTION FLUSH`,
+		"FUNCTION LOAD \"#!lua name=t\\nredis.register_function('f', function(KEYS, ARGV)\\n return x.y \\nend)\"",
+		`FCALL f 0`,
+		"FUNCTION LOAD REPLACE \"#!lua name=t\\nredis.register_function('f', function(KEYS, ARGV)\\n return redis.call('incr','a','b') \\nend)\"",
+		`FCALL f 0`, `FUNCTION FLUSH`)},
+}
+
+func TestDiffTCL_ScriptAndFunction_Cases_MatchRedis(t *testing.T) { runDiffCases(t, tclScriptCases) }
+
+// FUNCTION DUMP's payload restores with FLUSH/APPEND/REPLACE policies.
+func TestDiffTCL_FunctionDumpRestore_RoundTrip(t *testing.T) {
+	runScenario(t, func(s *scen) {
+		s.do(0, "FUNCTION", "FLUSH")
+		s.do(0, "FUNCTION", "LOAD", "#!lua name=lib1\nredis.register_function('f1', function() return 'hello' end)")
+		dump, err := s.conn(0).Do("FUNCTION", "DUMP")
+		if err != nil || len(dump) == 0 || dump[0] != '$' {
+			s.t.Fatalf("FUNCTION DUMP: %q %v", dump, err)
+		}
+		payload := string(dump[strings.Index(string(dump), "\r\n")+2 : len(dump)-2])
+		s.do(0, "FUNCTION", "FLUSH")
+		s.do(0, "FUNCTION", "RESTORE", payload)
+		s.do(0, "FCALL", "f1", "0")
+		s.do(0, "FUNCTION", "RESTORE", payload)
+		s.do(0, "FUNCTION", "RESTORE", payload, "REPLACE")
+		s.do(0, "FUNCTION", "RESTORE", payload, "FLUSH")
+		s.do(0, "FUNCTION", "RESTORE", payload[:len(payload)-1]+"x")
+		s.do(0, "FCALL", "f1", "0")
+		s.do(0, "FUNCTION", "FLUSH")
+	})
+}
