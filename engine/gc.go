@@ -107,6 +107,7 @@ func (tx *Tx) reclaimNamespace(gk []byte, ns uint32, limit int) int {
 			tx.dropVersion(old.version)
 		}
 		tx.reindexExpire(mk, old.expireAt, 0)
+		tx.retag(mk, old.tag, nil)
 		tx.forgetMeta(mk, &old) // eviction index and usage (evict.go)
 		tx.del(bMeta, mk)
 	}

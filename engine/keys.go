@@ -12,6 +12,7 @@ package engine
 //	g  gc      'v' | version(8)                   → ∅   (dropped collections to reclaim)
 //	           'n' | ns(4)                        → ∅   (flushed namespaces to reclaim)
 //	s  sys     name                               → engine counters and the db→namespace map
+//	t  tag     ns(4) | len(tag)(4) | tag | hash(8) | key → ∅   (keys by cache tag, tags.go)
 //
 // Integers are big-endian so byte order equals numeric order.
 //
@@ -45,11 +46,12 @@ const (
 	bEvict
 	bGC
 	bSys
+	bTag
 	numBuckets
 )
 
 // bucketNames are the bbolt bucket names, indexed by bucketID.
-var bucketNames = [numBuckets][]byte{[]byte("m"), []byte("d"), []byte("e"), []byte("v"), []byte("g"), []byte("s")}
+var bucketNames = [numBuckets][]byte{[]byte("m"), []byte("d"), []byte("e"), []byte("v"), []byte("g"), []byte("s"), []byte("t")}
 
 const (
 	nsLen       = 4

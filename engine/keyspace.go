@@ -66,6 +66,8 @@ type oldState struct {
 	storedAt, accessAt int64
 	freq               uint8
 	size               int64
+
+	tag []byte // cache tag (tags.go), copied
 }
 
 func (tx *Tx) readOld(mk []byte) oldState {
@@ -79,7 +81,7 @@ func (tx *Tx) readOld(mk []byte) oldState {
 		return oldState{exists: true, size: size}
 	}
 	return oldState{exists: true, typ: m.Type, version: m.Version, expireAt: m.ExpireAt,
-		storedAt: m.StoredAt, accessAt: m.AccessAt, freq: m.Freq, size: size}
+		storedAt: m.StoredAt, accessAt: m.AccessAt, freq: m.Freq, size: size, tag: bytes.Clone(m.Tag)}
 }
 
 // Put stores m as key's record in db, replacing whatever was there. It keeps
@@ -98,6 +100,7 @@ func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	}
 	tx.stampPut(mk, &old, m) // eviction: StoredAt, AccessAt, Freq (evict.go)
 	tx.reindexExpire(mk, old.expireAt, m.ExpireAt)
+	tx.retag(mk, old.tag, m.Tag) // tag index (tags.go)
 	var dk, de int64
 	if !old.exists {
 		dk = 1
@@ -147,6 +150,7 @@ func (tx *Tx) removeRecord(ns uint32, mk []byte, old oldState) {
 		tx.dropVersion(old.version)
 	}
 	tx.reindexExpire(mk, old.expireAt, 0)
+	tx.retag(mk, old.tag, nil) // tag index (tags.go)
 	tx.addCounts(ns, -1, -boolInt(old.expireAt != 0))
 	tx.forgetMeta(mk, &old) // eviction index and usage (evict.go)
 	tx.del(bMeta, mk)
@@ -225,6 +229,7 @@ func (tx *Tx) Rename(db int, src []byte, dstDB int, dst []byte) bool {
 	tx.reindexExpire(mk, m.ExpireAt, 0)
 	tx.addCounts(ns, -1, -boolInt(m.ExpireAt != 0))
 	old := tx.readOld(mk)
+	tx.retag(mk, old.tag, nil)
 	tx.forgetMeta(mk, &old) // eviction index and usage (evict.go)
 	tx.del(bMeta, mk)
 	tx.Delete(dstDB, dst)
