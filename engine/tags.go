@@ -89,7 +89,9 @@ func (tx *Tx) SetTag(db int, key, tag []byte) bool {
 // live keys it deleted and whether entries may remain (the batch was full).
 // Keys that had expired are removed too (counted as expired, not in n).
 // Index entries whose key is gone or carries another tag are dropped.
-func (tx *Tx) EvictTag(db int, tag []byte, limit int) (n int, more bool) {
+// deleted (may be nil) is called with each live key removed (it aliases
+// transaction memory).
+func (tx *Tx) EvictTag(db int, tag []byte, limit int, deleted func(key []byte)) (n int, more bool) {
 	prefix := tagPrefix(tx.nsOf(db), tag)
 	var tks [][]byte
 	c := tx.cursor(bTag)
@@ -111,6 +113,9 @@ func (tx *Tx) EvictTag(db int, tag []byte, limit int) (n int, more bool) {
 		_, _, key := splitMetaKey(mk)
 		if tx.Delete(db, key) {
 			n++
+			if deleted != nil {
+				deleted(key)
+			}
 		}
 	}
 	return n, len(tks) == limit

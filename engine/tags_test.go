@@ -150,7 +150,7 @@ func TestTags_EvictTag_BatchesAndStaleEntries(t *testing.T) {
 	for more := true; more; rounds++ {
 		update(t, db, func(tx *Tx) {
 			var n int
-			n, more = tx.EvictTag(0, []byte("t"), 10)
+			n, more = tx.EvictTag(0, []byte("t"), 10, nil)
 			total += n
 		})
 	}

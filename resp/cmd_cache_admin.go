@@ -1,0 +1,3 @@
+package resp
+
+func cacheAdminCommands() []*Command { return nil }

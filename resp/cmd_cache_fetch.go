@@ -1,0 +1,3 @@
+package resp
+
+func cacheFetchCommands() []*Command { return nil }

@@ -1,0 +1,3 @@
+package resp
+
+func cacheThrottleCommands() []*Command { return nil }
