@@ -67,6 +67,13 @@ func ParsePolicy(s string) (Policy, bool) {
 // Volatile reports whether the policy only evicts keys with an expiry.
 func (p Policy) Volatile() bool { return p >= PolicyVolatileLRU }
 
+// TracksReads reports whether the policy's order depends on reads (LRU and
+// LFU). Under the others a plain read records nothing: buffering it would
+// cost a record rewrite per read key for an order nobody uses.
+func (p Policy) TracksReads() bool {
+	return p == PolicyAllKeysLRU || p == PolicyVolatileLRU || p.LFU()
+}
+
 // LFU reports whether the policy orders by access frequency.
 func (p Policy) LFU() bool { return p == PolicyAllKeysLFU || p == PolicyVolatileLFU }
 
@@ -115,6 +122,7 @@ type evictState struct {
 	round   chan struct{} // closed after every evictor round
 
 	touches touchBuffer
+	scan    pageScan // usage.go
 }
 
 func (ev *evictState) init() {
@@ -373,7 +381,7 @@ func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
 	}
 	if d := int64(len(mk)+len(val)) - old.size; d > 0 {
 		tx.addLogical(d)
-		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/50*49 {
+		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/100*99 {
 			tx.db.KickEvictor() // past the high watermark: evict now
 		}
 	} else {
