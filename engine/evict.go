@@ -122,7 +122,6 @@ type evictState struct {
 	round   chan struct{} // closed after every evictor round
 
 	touches touchBuffer
-	scan    pageScan // usage.go
 }
 
 func (ev *evictState) init() {
@@ -381,7 +380,7 @@ func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
 	}
 	if d := int64(len(mk)+len(val)) - old.size; d > 0 {
 		tx.addLogical(d)
-		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/100*99 {
+		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/50*49 {
 			tx.db.KickEvictor() // past the high watermark: evict now
 		}
 	} else {
