@@ -493,7 +493,7 @@ func cmdFCall(c *Ctx, args [][]byte) error {
 		return ErrNumKeysNegative
 	}
 	if ro && !f.noWrites() {
-		return ReplyError("ERR Can not execute a script with write flag using *_ro command.")
+		return errROWithWriteFlag
 	}
 	keys, argv := args[3:3+numkeys], args[3+numkeys:]
 	r := &scriptRun{srv: c.S, client: c.C, db: c.DB, readOnly: ro || f.noWrites(), resp: 2,

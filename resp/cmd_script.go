@@ -46,6 +46,7 @@ func scriptCommands() []*Command {
 type scriptCache struct {
 	mu      sync.RWMutex
 	protos  map[string]*lua.FunctionProto
+	flags   map[string]evalFlags // scripts with a "#!lua" shebang
 	runMu   sync.Mutex
 	running map[*scriptRun]struct{}
 	nrun    atomic.Int32
@@ -53,7 +54,8 @@ type scriptCache struct {
 }
 
 func newScriptCache() *scriptCache {
-	sc := &scriptCache{protos: make(map[string]*lua.FunctionProto), running: make(map[*scriptRun]struct{})}
+	sc := &scriptCache{protos: make(map[string]*lua.FunctionProto), flags: map[string]evalFlags{},
+		running: make(map[*scriptRun]struct{})}
 	sc.funcs.init()
 	return sc
 }
@@ -70,6 +72,11 @@ func (sc *scriptCache) load(body string) (string, *lua.FunctionProto, error) {
 	if p := sc.get(sha); p != nil {
 		return sha, p, nil
 	}
+	flags, skip, msg := evalShebang(body)
+	if msg != "" {
+		return "", nil, ReplyError("ERR " + msg)
+	}
+	body = body[skip:] // the shebang's newline stays: line numbers hold
 	chunk, err := parse.Parse(strings.NewReader(body), "user_script")
 	if err != nil {
 		return "", nil, ReplyError("ERR Error compiling script (new function): " + compileMessage(err, body))
@@ -80,8 +87,53 @@ func (sc *scriptCache) load(body string) (string, *lua.FunctionProto, error) {
 	}
 	sc.mu.Lock()
 	sc.protos[sha] = proto
+	if flags.shebang {
+		sc.flags[sha] = flags
+	}
 	sc.mu.Unlock()
 	return sha, proto, nil
+}
+
+// evalFlags are the flags of an EVAL script's "#!lua flags=…" line.
+type evalFlags struct {
+	shebang  bool // not in compatibility mode
+	noWrites bool
+}
+
+// evalShebang parses an optional "#!lua [flags=a,b]" first line. It returns
+// the flags, the length of the line (without its newline) and an error text.
+func evalShebang(body string) (f evalFlags, skip int, msg string) {
+	if !strings.HasPrefix(body, "#!") {
+		return f, 0, ""
+	}
+	nl := strings.IndexByte(body, '\n')
+	if nl < 0 {
+		return f, 0, "Invalid script shebang"
+	}
+	parts, ok := splitArgs(body[:nl])
+	if !ok || len(parts) == 0 {
+		return f, 0, "Invalid engine in script shebang"
+	}
+	if parts[0] != "#!lua" {
+		return f, 0, "Unexpected engine in script shebang: " + parts[0]
+	}
+	f.shebang = true
+	for _, p := range parts[1:] {
+		if !strings.HasPrefix(p, "flags=") {
+			return f, 0, "Unknown lua shebang option: " + p
+		}
+		for _, fl := range strings.Split(p[6:], ",") {
+			known := false
+			for _, n := range scriptFlagNames {
+				known = known || n == fl
+			}
+			if !known {
+				return f, 0, "Unexpected flag in script shebang: " + fl
+			}
+			f.noWrites = f.noWrites || fl == "no-writes"
+		}
+	}
+	return f, nl, ""
 }
 
 // compileMessage rewrites gopher-lua's parse error into Lua's
@@ -102,6 +154,7 @@ func compileMessage(err error, body string) string {
 func (sc *scriptCache) flush() {
 	sc.mu.Lock()
 	sc.protos = make(map[string]*lua.FunctionProto)
+	sc.flags = map[string]evalFlags{}
 	sc.mu.Unlock()
 }
 
@@ -196,9 +249,15 @@ func cmdEval(c *Ctx, args [][]byte) error {
 			return err
 		}
 	}
+	sc.mu.RLock()
+	flags := sc.flags[sha]
+	sc.mu.RUnlock()
+	if readOnly && flags.shebang && !flags.noWrites {
+		return errROWithWriteFlag
+	}
 	keys := args[3 : 3+numkeys]
 	argv := args[3+numkeys:]
-	return runScript(c, sha, proto, keys, argv, readOnly)
+	return runScript(c, sha, proto, keys, argv, readOnly || flags.noWrites)
 }
 
 // runScript executes a compiled script in the right transaction.

@@ -129,6 +129,7 @@ const (
 	ErrNoScript        ReplyError = "NOSCRIPT No matching script. Please use EVAL."
 	ErrBusyScript      ReplyError = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 	ErrBusyFunction    ReplyError = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	errROWithWriteFlag ReplyError = "ERR Can not execute a script with write flag using *_ro command."
 	ErrNotBusy         ReplyError = "NOTBUSY No scripts in execution right now."
 	ErrUnkillable      ReplyError = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 	ErrNumKeysNegative ReplyError = "ERR Number of keys can't be negative"

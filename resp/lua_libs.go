@@ -11,12 +11,21 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Libraries Redis preloads besides Lua's own: cjson (encode, decode, null)
-// and bit (LuaBitOp). struct and cmsgpack are not provided yet.
+// Libraries Redis preloads besides Lua's own: cjson (encode, decode, null,
+// and the encode/decode depth, invalid-number and buffer settings), bit
+// (LuaBitOp) and cmsgpack (lua_cmsgpack.go). struct is not provided yet.
 
 func openExtraLibs(L *lua.LState) {
 	L.SetGlobal("cjson", cjsonLib(L))
 	L.SetGlobal("bit", bitLib(L))
+	L.SetGlobal("cmsgpack", cmsgpackLib(L))
+}
+
+// cjsonConfig holds one state's cjson settings (they persist across
+// scripts on that state, as in Redis's single Lua state).
+type cjsonConfig struct {
+	encodeDepth, decodeDepth int
+	invalidNumbers           bool
 }
 
 // --- cjson ------------------------------------------------------------------
@@ -25,12 +34,13 @@ func cjsonLib(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
 	null := L.NewUserData() // cjson.null: a unique sentinel
 	t.RawSetString("null", null)
+	cfg := &cjsonConfig{encodeDepth: 1000, decodeDepth: 1000}
 	t.RawSetString("encode", L.NewFunction(func(L *lua.LState) int {
 		if L.GetTop() != 1 {
 			L.RaiseError("bad argument #1 to 'encode' (expected 1 argument)")
 		}
 		var b strings.Builder
-		if err := jsonEncode(&b, L.Get(1), null, 0); err != "" {
+		if err := jsonEncode(&b, L.Get(1), null, 0, cfg); err != "" {
 			L.RaiseError("%s", err)
 		}
 		L.Push(lua.LString(b.String()))
@@ -47,15 +57,69 @@ func cjsonLib(L *lua.LState) *lua.LTable {
 		if dec.More() {
 			L.RaiseError("Expected the end but found invalid token")
 		}
+		if d := jsonDepth(v); d > cfg.decodeDepth {
+			L.RaiseError("Found too many nested data structures (%d) at character 1", d)
+		}
 		L.Push(jsonToLua(L, v, null))
 		return 1
 	}))
+	cjsonSettings(L, t, cfg)
 	return t
 }
 
-func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) string {
-	if depth > 1000 {
-		return "Cannot serialise, excessive nesting (1001)"
+// cjsonSettings adds cjson's setting functions: encode_max_depth,
+// decode_max_depth, encode_invalid_numbers and encode_keep_buffer (a no-op
+// here). Each returns the current value.
+func cjsonSettings(L *lua.LState, t *lua.LTable, cfg *cjsonConfig) {
+	depth := func(p *int) lua.LGFunction {
+		return func(L *lua.LState) int {
+			if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
+				n := int(luaCheckNumber(L, 1))
+				if n < 1 {
+					L.ArgError(1, "expected integer between 1 and 2147483647")
+				}
+				*p = n
+			}
+			L.Push(lua.LNumber(*p))
+			return 1
+		}
+	}
+	t.RawSetString("encode_max_depth", L.NewFunction(depth(&cfg.encodeDepth)))
+	t.RawSetString("decode_max_depth", L.NewFunction(depth(&cfg.decodeDepth)))
+	t.RawSetString("encode_invalid_numbers", L.NewFunction(func(L *lua.LState) int {
+		if L.GetTop() >= 1 && L.Get(1) != lua.LNil {
+			cfg.invalidNumbers = lua.LVAsBool(L.Get(1))
+		}
+		L.Push(lua.LBool(cfg.invalidNumbers))
+		return 1
+	}))
+	t.RawSetString("encode_keep_buffer", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LTrue)
+		return 1
+	}))
+}
+
+// jsonDepth is the nesting depth of a decoded JSON value (scalars 0).
+func jsonDepth(v any) int {
+	d := 0
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			d = max(d, jsonDepth(e))
+		}
+		return d + 1
+	case map[string]any:
+		for _, e := range v {
+			d = max(d, jsonDepth(e))
+		}
+		return d + 1
+	}
+	return 0
+}
+
+func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int, cfg *cjsonConfig) string {
+	if depth > cfg.encodeDepth {
+		return "Cannot serialise, excessive nesting (" + strconv.Itoa(depth) + ")"
 	}
 	switch v := v.(type) {
 	case *lua.LNilType:
@@ -69,7 +133,18 @@ func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) st
 	case lua.LNumber:
 		f := float64(v)
 		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return "Cannot serialise number: must not be NaN or Inf"
+			if !cfg.invalidNumbers {
+				return "Cannot serialise number: must not be NaN or Inf"
+			}
+			switch {
+			case math.IsNaN(f):
+				b.WriteString("nan")
+			case f > 0:
+				b.WriteString("inf")
+			default:
+				b.WriteString("-inf")
+			}
+			return ""
 		}
 		b.WriteString(luaNumberString(f))
 	case lua.LString:
@@ -104,7 +179,7 @@ func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) st
 				if i > 1 {
 					b.WriteByte(',')
 				}
-				if err := jsonEncode(b, v.RawGetInt(i), null, depth+1); err != "" {
+				if err := jsonEncode(b, v.RawGetInt(i), null, depth+1, cfg); err != "" {
 					return err
 				}
 			}
@@ -139,7 +214,7 @@ func jsonEncode(b *strings.Builder, v lua.LValue, null lua.LValue, depth int) st
 			q, _ := json.Marshal(it.k)
 			b.Write(q)
 			b.WriteByte(':')
-			if err := jsonEncode(b, it.v, null, depth+1); err != "" {
+			if err := jsonEncode(b, it.v, null, depth+1, cfg); err != "" {
 				return err
 			}
 		}

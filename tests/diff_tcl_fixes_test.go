@@ -191,6 +191,20 @@ var tclScriptCases = []diffCase{
 	{name: "lua_unpack_many_args", cmds: cs(`EVAL "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('lpush', KEYS[1], unpack(a))" 1 l`)},
 	{name: "lua_global_metatable_readonly", cmds: cs(
 		`EVAL "setmetatable(_G, {})" 0`, `EVAL "local g = getmetatable(_G); g.__index = {}" 0`, `EVAL "return type(getmetatable(_G))" 0`)},
+	{name: "eval_shebang", cmds: cs(
+		"EVAL \"#!not-lua\\nreturn 1\" 0", "EVAL \"#!lua\\nreturn 1\" 0", "EVAL \"#!lua badger=data\\nreturn 1\" 0",
+		"EVAL \"#!lua flags=allow-oom,what?\\nreturn 1\" 0", "EVAL \"#!lua flags=no-writes\\nreturn redis.call('set','x','1')\" 0",
+		"EVAL_RO \"#!lua\\nreturn 1\" 0", "EVAL_RO \"#!lua flags=no-writes\\nreturn 2\" 0", "EVAL \"#!lua\\nreturn x\" 0", `EVAL "#!lua" 0`)},
+	{name: "lua_cmsgpack", cmds: cs(
+		`EVAL "local s = cmsgpack.pack(0.1, -1099511627776, 1.5, -1, 200, 70000, 5000000000, 'abc', {1,2}, {a=1}, true, false) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h" 0`,
+		`EVAL "local a = {x=nil,y=5} local b = {x=a} a['x'] = b local s = cmsgpack.pack(a) local h = '' for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end local re = cmsgpack.unpack(s) return {h, tostring(re.x.x.x.x.y == re.y), tostring(re.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x.x == nil)}" 0`,
+		`EVAL "local s = cmsgpack.pack(string.rep('x', 30), string.rep('y', 300), 5) local o1, v1 = cmsgpack.unpack_limit(s, 1, 0) local o2, v2 = cmsgpack.unpack_limit(s, 1, o1) local o3, v3 = cmsgpack.unpack_one(s, o2) return {o1, o2, o3, v3, #v2}" 0`,
+		`EVAL "local m = cmsgpack.unpack(cmsgpack.pack({c=-100000, d=0.1, e=2^40, f=-3147483648, b={1,2,3}})) return {m.c, tostring(m.d), m.e, m.f, #m.b}" 0`,
+		`EVAL "cmsgpack.pack = function() return 1 end" 0`)},
+	{name: "lua_cjson_settings", cmds: cs(
+		`EVAL "cjson.encode_keep_buffer(false) cjson.encode_max_depth(1) local ok = pcall(cjson.encode, {a={1}}) cjson.encode_max_depth(1000) return tostring(ok)" 0`,
+		`EVAL "cjson.decode_max_depth(1) local ok = pcall(cjson.decode, '[[1]]') cjson.decode_max_depth(1000) return tostring(ok)" 0`,
+		`EVAL "local a = tostring(pcall(cjson.encode, {n=0/0})) cjson.encode_invalid_numbers(true) local b = tostring(pcall(cjson.encode, {n=0/0})) cjson.encode_invalid_numbers(false) return {a, b}" 0`)},
 	{name: "function_load_fcall_list", cmds: cs(
 		`FUNCTION FLUSH`,
 		"FUNCTION LOAD \"#!lua name=lib1\\nredis.register_function('f1', function(KEYS, ARGV) return redis.call('set', KEYS[1], ARGV[1]) end)\"",
