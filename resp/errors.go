@@ -96,6 +96,21 @@ const (
 	ErrCachingNoTracking   ReplyError = "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
 )
 
+// The CACHE.* family and redis-cell's CL.THROTTLE (cmd_cache*.go). The
+// CL.THROTTLE texts are redis-cell's own, without an ERR code.
+const (
+	ErrCellUsage    ReplyError = "Cell error: Store error: Usage: cl.throttle <key> <max_burst> <count per period> <period> [<quantity>]"
+	ErrCellZeroRate ReplyError = "Cell error: Store error: Zero rates are not supported"
+	ErrLeaseToken   ReplyError = "ERR lease token does not match (the lease expired and passed on, or the key was filled)"
+	ErrLeaseMs      ReplyError = "ERR lease-ms must be a positive integer"
+	ErrBeta         ReplyError = "ERR BETA must be a non-negative float"
+)
+
+// errCellParse is redis-cell's refusal of a non-integer argument.
+func errCellParse(arg []byte) ReplyError {
+	return ReplyError("Cell error: Store error: Couldn't parse as integer: " + string(arg))
+}
+
 // errSubcommandSyntax is Redis's text for a known subcommand given the
 // wrong number of arguments by its own parser.
 func errSubcommandSyntax(sub []byte, container string) ReplyError {
