@@ -67,9 +67,6 @@ var txPool = sync.Pool{New: func() any {
 func getTx(db *DB, btx *bolt.Tx, writable bool) *Tx {
 	tx := txPool.Get().(*Tx)
 	tx.db, tx.btx, tx.writable = db, btx, writable
-	for i := range tx.bk {
-		tx.bk[i] = btx.Bucket(bucketNames[i])
-	}
 	tx.Now = time.Now().UnixMilli()
 	return tx
 }
@@ -105,6 +102,16 @@ func (tx *Tx) Databases() int { return tx.db.opts.Databases }
 
 // --- storage primitives -------------------------------------------------
 
+// bucket opens a bbolt bucket on first use: most transactions touch one or
+// two of the six, and opening each costs a search of the root.
+func (tx *Tx) bucket(b bucketID) *bolt.Bucket {
+	if bk := tx.bk[b]; bk != nil {
+		return bk
+	}
+	tx.bk[b] = tx.btx.Bucket(bucketNames[b])
+	return tx.bk[b]
+}
+
 // get returns the value under k, or nil when absent (a present empty value
 // is a non-nil empty slice). It asks the overlay's layers newest first, then
 // bbolt. The slice is valid until the transaction ends.
@@ -127,7 +134,7 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 			}
 		}
 	}
-	return tx.bk[b].Get(k)
+	return tx.bucket(b).Get(k)
 }
 
 // put stores v under k in the active memtable and the batch's log. The
@@ -180,7 +187,7 @@ func (tx *Tx) cursor(b bucketID) cursor {
 	for _, m := range tx.imm {
 		its = append(its, newTreeIter(m.tree, b))
 	}
-	bc := tx.bk[b].Cursor()
+	bc := tx.bucket(b).Cursor()
 	if len(its) == 0 {
 		return bc
 	}
