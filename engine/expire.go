@@ -14,8 +14,24 @@ const expireBatch = 500
 // bounded batches, Redis-style: it keeps going while a round finds a full
 // batch, then sleeps for the configured interval.
 func (db *DB) expireLoop(ctx context.Context) {
+	round := func() (int, error) {
+		if db.noActiveExpire.Load() {
+			return 0, nil
+		}
+		return db.ExpireNow(expireBatch)
+	}
+	db.runPeriodic(ctx, db.opts.ExpireInterval, "active expiry", round,
+		func(n int) bool { return n == expireBatch }, 100)
+}
+
+// runPeriodic is the shape of the engine's background loops: every
+// interval, call round, and again at once while more(n) says the last
+// round left work (at most maxRounds in a row, 0 = no cap), until ctx ends.
+// Failures are logged; a round that did work logs one debug line.
+func (db *DB) runPeriodic(ctx context.Context, interval time.Duration, what string,
+	round func() (int, error), more func(n int) bool, maxRounds int) {
 	defer db.wg.Done()
-	t := time.NewTicker(db.opts.ExpireInterval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -23,21 +39,18 @@ func (db *DB) expireLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if db.noActiveExpire.Load() {
-			continue
-		}
-		for round := 0; round < 100 && ctx.Err() == nil; round++ {
-			n, err := db.ExpireNow(expireBatch)
+		for i := 0; (maxRounds == 0 || i < maxRounds) && ctx.Err() == nil; i++ {
+			n, err := round()
 			if err != nil {
 				if err != ErrClosed {
-					db.log.Error().Err(err).Msg("active expiry failed")
+					db.log.Error().Err(err).Msg(what + " failed")
 				}
 				break
 			}
 			if n > 0 {
-				db.log.Debug().Int("removed", n).Msg("active expiry round")
+				db.log.Debug().Int("entries", n).Msg(what + " round")
 			}
-			if n < expireBatch {
+			if !more(n) {
 				break
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"time"
 )
 
 // gcBatch bounds the entries one reclaim transaction deletes.
@@ -14,29 +13,9 @@ const gcBatch = 2000
 // batches, so DEL of a million-element hash or FLUSHALL returns at once and
 // the space is reused by later writes.
 func (db *DB) gcLoop(ctx context.Context) {
-	defer db.wg.Done()
-	t := time.NewTicker(db.opts.GCInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for ctx.Err() == nil {
-			n, err := db.ReclaimNow(gcBatch)
-			if err != nil {
-				if err != ErrClosed {
-					db.log.Error().Err(err).Msg("reclaim failed")
-				}
-				break
-			}
-			if n == 0 {
-				break
-			}
-			db.log.Debug().Int("deleted", n).Msg("reclaim round")
-		}
-	}
+	db.runPeriodic(ctx, db.opts.GCInterval, "reclaim",
+		func() (int, error) { return db.ReclaimNow(gcBatch) },
+		func(n int) bool { return n > 0 }, 0)
 }
 
 // ReclaimNow deletes up to limit entries of dropped collections or flushed

@@ -177,26 +177,17 @@ func (c *Client) reject(cmd *Command, err error) {
 	c.W.Error(replyText(err))
 }
 
-func (c *Client) runWriteGroup(group []prepared) {
-	mark := c.W.Len()
-	err := c.srv.db.Update(func(tx *engine.Tx) error {
-		for _, p := range group {
-			c.call(p.cmd, p.args, tx)
-		}
-		return nil
-	})
-	if err != nil {
-		// The batch did not commit: none of these writes happened.
-		c.W.Truncate(mark)
-		for range group {
-			c.W.Error(replyText(err))
-		}
-	}
-}
+func (c *Client) runWriteGroup(group []prepared) { c.runGroup(c.srv.db.Update, group) }
 
-func (c *Client) runReadGroup(group []prepared) {
+func (c *Client) runReadGroup(group []prepared) { c.runGroup(c.srv.db.View, group) }
+
+// runGroup runs a group of commands in one transaction opened by run
+// (db.View or db.Update). If the transaction itself fails (a write batch
+// that did not commit, a closed store), none of the commands happened:
+// their replies are replaced by the error.
+func (c *Client) runGroup(run func(func(*engine.Tx) error) error, group []prepared) {
 	mark := c.W.Len()
-	err := c.srv.db.View(func(tx *engine.Tx) error {
+	err := run(func(tx *engine.Tx) error {
 		for _, p := range group {
 			c.call(p.cmd, p.args, tx)
 		}
