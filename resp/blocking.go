@@ -49,6 +49,7 @@ type waiter struct {
 	wake    chan struct{} // a signal: try again
 	unblock chan bool     // CLIENT UNBLOCK; true = with error
 	woken   bool          // guarded by blockState.mu
+	arrival int64         // when the command was read (queue order)
 }
 
 type blockState struct {
@@ -188,11 +189,33 @@ func (b *blockState) wakeLocked(w *waiter) {
 	}
 }
 
+// before orders waiters as Redis's event loop would have run their
+// commands: by the time they were read, and commands read within the same
+// couple of milliseconds (ready together, Redis serves them in connection
+// order) by client id.
+func (w *waiter) before(x *waiter) bool {
+	const together = int64(2 * time.Millisecond)
+	if d := w.arrival - x.arrival; d > -together && d < together {
+		return w.c.ID < x.c.ID
+	}
+	return w.arrival < x.arrival
+}
+
+// register queues w on its keys in the order the commands were read, so
+// two clients whose commands arrive together block in arrival order even
+// when their goroutines get here the other way round.
 func (b *blockState) register(w *waiter) {
+	w.arrival = w.c.lastActive.Load()
 	b.mu.Lock()
 	for _, k := range w.keys {
 		bk := blockKey{w.db, k}
-		b.queues[bk] = append(b.queues[bk], w)
+		q := append(b.queues[bk], w)
+		i := len(q) - 1
+		for ; i > 0 && w.before(q[i-1]); i-- {
+			q[i] = q[i-1]
+		}
+		q[i] = w
+		b.queues[bk] = q
 	}
 	b.byClient[w.c.ID] = w
 	b.mu.Unlock()
