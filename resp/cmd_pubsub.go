@@ -98,7 +98,22 @@ func cmdSubscribe(c *Ctx, args [][]byte) error {
 		kind = kindShard
 	}
 	if strings.HasPrefix(name, "un") || strings.HasPrefix(name[1:], "un") {
-		return cl.unsubscribe(c.W, kind, name, args[1:])
+		start := c.W.Len()
+		if err := cl.unsubscribe(c.W, kind, name, args[1:]); err != nil {
+			return err
+		}
+		if c.W.Proto() == 3 && cl.replyMode != replyOn && c.W == &cl.W && c.Tx == nil {
+			// Push frames bypass CLIENT REPLY OFF|SKIP (Redis's
+			// CLIENT_PUSHING): send them now; the buffered copy is
+			// dropped with the rest of this command's reply.
+			cl.wmu.Lock()
+			cl.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			n, _ := cl.nc.Write(c.W.Bytes()[start:])
+			cl.nc.SetWriteDeadline(time.Time{})
+			cl.wmu.Unlock()
+			c.S.stats.NetOutput.Add(int64(n))
+		}
+		return nil
 	}
 	if c.Tx == nil {
 		c.S.installHooks() // expired events come from the engine's hook

@@ -257,3 +257,28 @@ func TestDiffTCL_FunctionDumpRestore_RoundTrip(t *testing.T) {
 		s.do(0, "FUNCTION", "FLUSH")
 	})
 }
+
+// With CLIENT REPLY OFF on a RESP3 connection, (un)subscribe confirmations
+// are push frames and still arrive; PING's reply does not (pubsub.tcl
+// "PubSub messages with CLIENT REPLY OFF").
+func TestDiffTCL_PubSub_ReplyOff_PushesStillSent(t *testing.T) {
+	runScenario(t, func(s *scen) {
+		s.send(1, "HELLO", "3")
+		s.readCode(1) // the map holds the client id, which differs
+		s.send(1, "CLIENT", "REPLY", "OFF")
+		s.send(1, "SUBSCRIBE", "chan")
+		s.read(1)
+		s.send(1, "PSUBSCRIBE", "ch*")
+		s.read(1)
+		s.do(0, "PUBLISH", "chan", "hello")
+		s.read(1)
+		s.read(1)
+		s.send(1, "PING")
+		s.send(1, "UNSUBSCRIBE", "chan")
+		s.read(1)
+		s.send(1, "PUNSUBSCRIBE", "ch*")
+		s.read(1)
+		s.send(1, "CLIENT", "REPLY", "ON")
+		s.read(1)
+	})
+}
