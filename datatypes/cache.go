@@ -73,3 +73,13 @@ func Tags(tx *engine.Tx, db int, pattern []byte) []TagCount {
 func sortTagCounts(tc []TagCount) {
 	slices.SortFunc(tc, func(a, b TagCount) int { return bytes.Compare(a.Tag, b.Tag) })
 }
+
+// IsElementSub reports whether a collection entry counts as an element in
+// Meta.Count (CACHE.CHECK): a sorted set's score-index entries do not.
+func IsElementSub(t engine.Type, sub []byte) bool {
+	if t == engine.TypeZSet {
+		_, ok := MemberOfSub(sub)
+		return ok
+	}
+	return true
+}

@@ -16,7 +16,7 @@ func corruptForTest(t *testing.T, db *DB) {
 		ghost := appendMetaKey(nil, ns, []byte("ghost"))
 		tx.put(bExpire, appendExpireKey(nil, tx.Now+5000, ghost), nil) // stale expire entry
 		tx.put(bTag, appendTagKey(nil, ghost, []byte("red")), nil)     // stale tag entry
-		m, _, _ := tx.Lookup(0, []byte("h"))
+		m, _, _ := tx.Peek(0, []byte("h")) // Peek: no access, the order stays
 		m.Count = 7
 		tx.put(bMeta, appendMetaKey(nil, ns, []byte("h")), appendMeta(nil, &m)) // count mismatch
 		tx.put(bData, appendDataKey(nil, 999_999, []byte("x")), []byte("y"))    // orphan
@@ -50,12 +50,12 @@ func TestCheck_CorruptedIndexes_FoundAndFixed(t *testing.T) {
 		tx.ElemPut(h.Version, []byte("b"), []byte("2"))
 		tx.Put(1, []byte("other"), &Meta{Type: TypeString, Tag: []byte("blue")})
 	})
-	rep, err := db.Check(false)
+	rep, err := db.Check(false, nil)
 	if err != nil || rep.Count != 0 || rep.Keys != 4 {
 		t.Fatalf("clean store: %+v %v", rep, err)
 	}
 	corruptForTest(t, db)
-	rep, _ = db.Check(false)
+	rep, _ = db.Check(false, nil)
 	want := []string{"missing tag entry", "stale expire entry", "stale tag entry", "count mismatch",
 		"orphaned elements", "key counters", "missing eviction index entry"}
 	all := strings.Join(rep.Problems, "\n")
@@ -67,13 +67,13 @@ func TestCheck_CorruptedIndexes_FoundAndFixed(t *testing.T) {
 	if rep.Count != len(want) {
 		t.Errorf("%d problems, want %d:\n%s", rep.Count, len(want), all)
 	}
-	if again, _ := db.Check(false); again.Count != rep.Count {
+	if again, _ := db.Check(false, nil); again.Count != rep.Count {
 		t.Fatalf("CHECK without FIX changed something: %d then %d", rep.Count, again.Count)
 	}
-	if fixed, _ := db.Check(true); fixed.Count != rep.Count {
+	if fixed, _ := db.Check(true, nil); fixed.Count != rep.Count {
 		t.Fatalf("FIX saw %d problems, want %d", fixed.Count, rep.Count)
 	}
-	if after, _ := db.Check(false); after.Count != 0 {
+	if after, _ := db.Check(false, nil); after.Count != 0 {
 		t.Fatalf("after FIX: %v", after.Problems)
 	}
 	var n int64
@@ -94,7 +94,7 @@ func TestCheck_CorruptedIndexes_FoundAndFixed(t *testing.T) {
 			break
 		}
 	}
-	if rep, _ := db.Check(false); rep.Count != 0 {
+	if rep, _ := db.Check(false, nil); rep.Count != 0 {
 		t.Fatalf("after reclaim: %v", rep.Problems)
 	}
 }

@@ -175,7 +175,7 @@ func cmdCacheCheck(c *Ctx, args [][]byte) error {
 	default:
 		return ErrSyntax
 	}
-	rep, err := c.S.DB().Check(fix)
+	rep, err := c.S.DB().Check(fix, datatypes.IsElementSub)
 	if err != nil {
 		return err
 	}
