@@ -20,7 +20,7 @@ type layers struct {
 // maxFrozen bounds the frozen memtables waiting for the flusher: when
 // writes outrun flushing, the committer waits (back-pressure) instead of
 // growing memory without bound.
-const maxFrozen = 2
+const maxFrozen = 1
 
 // publish makes a new state visible. mem == nil keeps the current mem
 // snapshot; imm == nil keeps the current frozen list.
