@@ -16,7 +16,7 @@ func corruptForTest(t *testing.T, db *DB) {
 		ghost := appendMetaKey(nil, ns, []byte("ghost"))
 		tx.put(bExpire, appendExpireKey(nil, tx.Now+5000, ghost), nil) // stale expire entry
 		tx.put(bTag, appendTagKey(nil, ghost, []byte("red")), nil)     // stale tag entry
-		m, _, _ := tx.Peek(0, []byte("h")) // Peek: no access, the order stays
+		m, _, _ := tx.Peek(0, []byte("h"))                             // Peek: no access, the order stays
 		m.Count = 7
 		tx.put(bMeta, appendMetaKey(nil, ns, []byte("h")), appendMeta(nil, &m)) // count mismatch
 		tx.put(bData, appendDataKey(nil, 999_999, []byte("x")), []byte("y"))    // orphan
