@@ -122,6 +122,7 @@ type evictState struct {
 	round   chan struct{} // closed after every evictor round
 
 	touches touchBuffer
+	scan    pageScan // usage.go
 }
 
 func (ev *evictState) init() {
@@ -380,7 +381,7 @@ func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
 	}
 	if d := int64(len(mk)+len(val)) - old.size; d > 0 {
 		tx.addLogical(d)
-		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/50*49 {
+		if lim := tx.db.ev.limit.Load(); lim > 0 && tx.db.UsedBytes() > lim/100*99 {
 			tx.db.KickEvictor() // past the high watermark: evict now
 		}
 	} else {
@@ -572,6 +573,47 @@ func (db *DB) EvictKeys(limit int, target int64) (EvictResult, error) {
 	return res, err
 }
 
+// evictCandidates returns up to limit index entries to evict, in order.
+// Under the random policies the order is a fixed hash of each key, so
+// always taking the front would evict the same few positions again and
+// again (a static subset of keys would survive forever); instead it takes
+// short runs from random points of the order, wrapping at its end, so each
+// eviction picks a resident key at random, as Redis's allkeys-random does.
+func (tx *Tx) evictCandidates(limit int) [][]byte {
+	ev := &tx.db.ev
+	var cands [][]byte
+	c := tx.cursor(bEvict)
+	gen := []byte{ev.gen}
+	if ev.policy != PolicyAllKeysRandom && ev.policy != PolicyVolatileRandom {
+		for k, _ := c.Seek(gen); k != nil && k[0] == ev.gen && len(cands) < limit; k, _ = c.Next() {
+			if len(k) > evictHdrLen {
+				cands = append(cands, bytes.Clone(k))
+			}
+		}
+		return cands
+	}
+	const run = 8
+	seen := make(map[string]bool)
+	for tries := 0; len(cands) < limit && tries < limit; tries++ {
+		k, _ := c.Seek(binary.BigEndian.AppendUint64([]byte{ev.gen}, rand.Uint64()))
+		if k == nil || k[0] != ev.gen {
+			k, _ = c.Seek(gen) // wrap around
+		}
+		got := 0
+		for ; k != nil && k[0] == ev.gen && got < run && len(cands) < limit; k, _ = c.Next() {
+			if len(k) > evictHdrLen && !seen[string(k)] {
+				seen[string(k)] = true
+				cands = append(cands, bytes.Clone(k))
+				got++
+			}
+		}
+		if got == 0 && len(seen) == 0 {
+			break // the generation is empty
+		}
+	}
+	return cands
+}
+
 func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 	var res EvictResult
 	ev := &tx.db.ev
@@ -582,13 +624,7 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 	// Collect the candidates in one pass (re-seeking after every removal
 	// would walk the overlay's tombstones again each time), then remove
 	// them in order until usage reaches target.
-	var cands [][]byte
-	c := tx.cursor(bEvict)
-	for k, _ := c.Seek([]byte{ev.gen}); k != nil && k[0] == ev.gen && len(cands) < limit; k, _ = c.Next() {
-		if len(k) > evictHdrLen {
-			cands = append(cands, bytes.Clone(k))
-		}
-	}
+	cands := tx.evictCandidates(limit)
 	if len(cands) == 0 {
 		res.Empty = true
 		return res

@@ -27,8 +27,8 @@ type Options struct {
 	Interval        time.Duration // idle round period (default 10 ms)
 	TouchInterval   time.Duration // touch-buffer flush period (default 1 s)
 	MeasureInterval time.Duration // bbolt page measurement period (default 1 s)
-	HighWater       float64       // start evicting above this share of maxmemory (default 0.98)
-	LowWater        float64       // evict down to this share (default 0.94)
+	HighWater       float64       // start evicting above this share of maxmemory (default 0.99)
+	LowWater        float64       // evict down to this share (default HighWater − 0.01)
 	Batch           int           // keys per eviction transaction (default 256)
 	// CompactFreeRatio starts an online compaction when free pages reach
 	// this percentage of the file (0 = never; default 0).
@@ -48,10 +48,10 @@ func (o *Options) defaults() {
 		o.MeasureInterval = time.Second
 	}
 	if o.HighWater <= 0 || o.HighWater > 1 {
-		o.HighWater = 0.98
+		o.HighWater = 0.99
 	}
 	if o.LowWater <= 0 || o.LowWater >= o.HighWater {
-		o.LowWater = o.HighWater - 0.04
+		o.LowWater = o.HighWater - 0.01
 	}
 	if o.Batch <= 0 {
 		o.Batch = 256
