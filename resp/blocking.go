@@ -223,7 +223,8 @@ func (b *blockState) register(w *waiter) {
 }
 
 // unregister removes w from its queues. If w had been woken, the first
-// not-yet-woken waiter of each of its keys is woken instead.
+// waiter of each of its keys is woken instead, unless one there is woken
+// already.
 func (b *blockState) unregister(w *waiter) {
 	b.waiting.Add(-1)
 	b.mu.Lock()
@@ -244,15 +245,21 @@ func (b *blockState) unregister(w *waiter) {
 			continue
 		}
 		b.queues[bk] = q
-		if passOn {
-			for _, x := range q {
-				if !x.woken {
-					b.wakeLocked(x)
-					break
-				}
-			}
+		if passOn && !anyWoken(q) {
+			b.wakeLocked(q[0])
 		}
 	}
+}
+
+// anyWoken reports whether a waiter of q is being served already (it hands
+// the wake-up on when it leaves: one at a time per key, in queue order).
+func anyWoken(q []*waiter) bool {
+	for _, x := range q {
+		if x.woken {
+			return true
+		}
+	}
+	return false
 }
 
 // parseTimeout reads a blocking timeout in seconds (strtold syntax, so hex
