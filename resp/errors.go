@@ -128,6 +128,9 @@ func errQuoted(prefix string, arg []byte, suffix string) ReplyError {
 	return ReplyError(prefix + "'" + sanitizePreview(arg, 128) + "'" + suffix)
 }
 
+// errNotInTransaction refuses NO_MULTI commands (SAVE, SHUTDOWN) in MULTI.
+const errNotInTransaction ReplyError = "ERR Command not allowed inside a transaction"
+
 // errExecAbortBecause is EXEC's reply when EXEC itself is rejected by a
 // gate (BUSY, …): the transaction is discarded and the gate's error quoted.
 func errExecAbortBecause(err ReplyError) ReplyError {

@@ -205,6 +205,7 @@ var tclScriptCases = []diffCase{
 		`EVAL "cjson.encode_keep_buffer(false) cjson.encode_max_depth(1) local ok = pcall(cjson.encode, {a={1}}) cjson.encode_max_depth(1000) return tostring(ok)" 0`,
 		`EVAL "cjson.decode_max_depth(1) local ok = pcall(cjson.decode, '[[1]]') cjson.decode_max_depth(1000) return tostring(ok)" 0`,
 		`EVAL "local a = tostring(pcall(cjson.encode, {n=0/0})) cjson.encode_invalid_numbers(true) local b = tostring(pcall(cjson.encode, {n=0/0})) cjson.encode_invalid_numbers(false) return {a, b}" 0`)},
+	{name: "multi_rejects_save_shutdown", cmds: cs(`MULTI`, `SET foo bar`, `SAVE`, `SHUTDOWN`, `EXEC`, `GET foo`, `PING`)},
 	{name: "function_load_fcall_list", cmds: cs(
 		`FUNCTION FLUSH`,
 		"FUNCTION LOAD \"#!lua name=lib1\\nredis.register_function('f1', function(KEYS, ARGV) return redis.call('set', KEYS[1], ARGV[1]) end)\"",
