@@ -13,7 +13,9 @@ package engine
 //
 //	UsedBytes = LogicalBytes × ratio
 //
-// where ratio = (bytes inside bbolt's pages) / (logical bytes in bbolt).
+// where ratio = (bytes inside bbolt's pages) / (logical bytes in bbolt), both
+// summed by the same walk (so a pass spanning several transactions stays
+// self-consistent).
 // "Bytes inside pages" is what bbolt's Bucket.Stats calls LeafInuse: every
 // entry of every bucket (meta, data, expire and order indexes, sys) as key
 // + value + bbolt's 16-byte element header. It is measured by an
@@ -58,7 +60,7 @@ const minRatioSample = 1 << 20
 // once when the logical size moved by more than a quarter since the last
 // one (a load or a flush changes the mix).
 const (
-	scanStep  = 100_000
+	scanStep  = 250_000
 	scanEvery = 10 * time.Second
 	elemHdr   = 16 // bbolt leafPageElementSize
 )
@@ -88,6 +90,7 @@ type pageScan struct {
 	bucket   int    // bucket being walked
 	after    []byte // last key walked in it
 	sum      int64  // in-page bytes so far in this pass
+	logical  int64  // logical bytes (meta and data buckets) so far
 	doneAt   time.Time
 	lastPage int64 // result of the last complete pass
 	lastLog  int64 // logical bytes in bbolt when it completed
@@ -209,7 +212,7 @@ func (db *DB) scanStep(btx *bolt.Tx, onDisk int64) (idle bool) {
 		if onDisk < minRatioSample || (time.Since(sc.doneAt) < scanEvery && !moved) {
 			return true
 		}
-		sc.active, sc.bucket, sc.after, sc.sum = true, 0, nil, 0
+		sc.active, sc.bucket, sc.after, sc.sum, sc.logical = true, 0, nil, 0, 0
 	}
 	n := 0
 	for ; sc.bucket < len(bucketNames); sc.bucket, sc.after = sc.bucket+1, nil {
@@ -224,8 +227,12 @@ func (db *DB) scanStep(btx *bolt.Tx, onDisk int64) (idle bool) {
 		} else if k, v = c.Seek(sc.after); k != nil && bytes.Equal(k, sc.after) {
 			k, v = c.Next()
 		}
+		logical := sc.bucket == int(bMeta) || sc.bucket == int(bData)
 		for ; k != nil; k, v = c.Next() {
 			sc.sum += int64(len(k) + len(v) + elemHdr)
+			if logical {
+				sc.logical += int64(len(k) + len(v))
+			}
 			if n++; n >= scanStep {
 				sc.after = append(sc.after[:0], k...)
 				return false
@@ -234,8 +241,8 @@ func (db *DB) scanStep(btx *bolt.Tx, onDisk int64) (idle bool) {
 	}
 	sc.active, sc.doneAt = false, time.Now()
 	sc.lastPage, sc.lastLog = sc.sum, onDisk
-	if onDisk >= minRatioSample {
-		db.ev.setRatio(math.Max(1, math.Min(float64(sc.sum)/float64(onDisk), 16)))
+	if sc.logical >= minRatioSample {
+		db.ev.setRatio(math.Max(1, math.Min(float64(sc.sum)/float64(sc.logical), 16)))
 	}
 	return true
 }

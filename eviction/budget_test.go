@@ -96,8 +96,9 @@ func TestEvictor_Budget64MB_HoldsAndFileStopsGrowing(t *testing.T) {
 		t.Fatal("nothing was evicted: the load did not reach the budget")
 	}
 	// The file may grow while the ratio settles, then must stop: allow one
-	// bbolt allocation step (16 MiB) over the last two thirds.
-	if fileAt[2] > fileAt[1]+16<<20 {
+	// bbolt grow over the last two thirds (it extends the file to the size
+	// needed plus its 16 MiB allocation step, so one grow adds < 32 MiB).
+	if fileAt[2] > fileAt[1]+32<<20 {
 		t.Fatalf("file still growing: %v", fileAt)
 	}
 }

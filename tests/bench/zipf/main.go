@@ -289,7 +289,7 @@ func diskcachedBudget(bin string, port int, cfg config) (budget, full int64, err
 		return 0, 0, err
 	}
 	last, same := int64(-1), 0
-	for i := 0; i < 120 && same < 12; i++ {
+	for i := 0; i < 120 && (same < 12 || i < 20); i++ {
 		time.Sleep(time.Second)
 		u := s.info("used_memory")
 		if u == last {
