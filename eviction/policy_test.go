@@ -2,10 +2,10 @@ package eviction
 
 import (
 	"context"
-	"os"
-	"runtime"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"runtime"
 	"sort"
 	"testing"
 	"time"
