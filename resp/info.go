@@ -207,38 +207,7 @@ func diskBytes(s *Server) int64 {
 	if s.db == nil {
 		return 0
 	}
-	if u, ok := any(s.db).(interface{ UsedBytes() int64 }); ok {
-		return u.UsedBytes()
-	}
-	return fileBytes(s)
-}
-
-// fileBytes is the size of the data file.
-func fileBytes(s *Server) int64 {
-	fi, err := os.Stat(s.db.Path())
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-// optionalFigure asks the engine for a figure it may not offer (yet).
-func optionalFigure(db any, name string) (int64, bool) {
-	switch name {
-	case "overlay":
-		if f, ok := db.(interface{ OverlayBytes() int64 }); ok {
-			return f.OverlayBytes(), true
-		}
-	case "log":
-		if f, ok := db.(interface{ LogBytes() int64 }); ok {
-			return f.LogBytes(), true
-		}
-	case "logical":
-		if f, ok := db.(interface{ LogicalBytes() int64 }); ok {
-			return f.LogicalBytes(), true
-		}
-	}
-	return 0, false
+	return s.db.UsedBytes()
 }
 
 // rssBytes is the process's resident set size (Linux; 0 elsewhere).
@@ -541,15 +510,30 @@ func infoDiskcache(ic *infoCtx) {
 		avgBatch = float64(batched) / float64(commits)
 		avgCommit = float64(es.CommitNanos.Load()) / float64(commits) / 1000
 	}
+	u := s.db.Usage()
 	ic.kv("disk_path", s.db.Path())
-	ic.num("disk_file_bytes", fileBytes(s))
-	ic.num("disk_used_bytes", diskBytes(s))
-	for _, f := range []struct{ name, field string }{
-		{"logical", "disk_logical_bytes"}, {"overlay", "overlay_bytes"}, {"log", "wal_bytes"},
-	} {
-		if n, ok := optionalFigure(s.db, f.name); ok {
-			ic.num(f.field, n)
+	ic.num("disk_file_bytes", u.FileBytes)
+	ic.num("disk_free_bytes", u.FreeBytes)
+	ic.num("disk_pages_in_use_bytes", u.InUseBytes)
+	ic.num("disk_inpage_bytes", u.PageBytes)
+	ic.num("disk_logical_bytes", u.LogicalBytes)
+	ic.num("disk_used_bytes", u.UsedBytes)
+	ic.float("disk_fill_ratio", u.Ratio, 3)
+	ic.num("overlay_bytes", u.OverlayBytes)
+	ic.num("wal_bytes", s.db.LogBytes())
+	cs := s.db.Compaction()
+	ic.num("compaction_in_progress", boolInt(cs.Running))
+	ic.num("compaction_copied_bytes", cs.CopiedBytes)
+	if !cs.Last.At.IsZero() {
+		status := "ok"
+		if cs.Last.Err != "" {
+			status = "err"
 		}
+		ic.num("compaction_last_time", cs.Last.At.Unix())
+		ic.kv("compaction_last_status", status)
+		ic.num("compaction_last_took_ms", cs.Last.Took.Milliseconds())
+		ic.num("compaction_last_before_bytes", cs.Last.BeforeBytes)
+		ic.num("compaction_last_after_bytes", cs.Last.AfterBytes)
 	}
 	ic.num("commits", commits)
 	ic.num("batched_writes", batched)
