@@ -242,7 +242,7 @@ func (s *Server) accept(rc redcon.Conn) bool {
 		nc.Write([]byte("-" + string(ErrMaxClients) + "\r\n"))
 		return false
 	}
-	if s.cfg.Bool("protected-mode") && s.cfg.Get("requirepass") == "" && !isLoopback(nc.RemoteAddr()) {
+	if s.protectedDenied(nc.RemoteAddr()) {
 		s.stats.RejectedConns.Add(1)
 		nc.Write([]byte("-" + string(ErrProtectedMode) + "\r\n"))
 		return false
@@ -254,6 +254,13 @@ func (s *Server) accept(rc redcon.Conn) bool {
 	rc.SetContext(c)
 	s.log.Debug().Int64("id", c.ID).Str("addr", c.addr).Msg("client connected")
 	return true
+}
+
+// protectedDenied is protected mode's decision, as in Redis: with
+// protected-mode on and no password, only loopback (and unix-socket)
+// clients are served, whatever address the server is bound to.
+func (s *Server) protectedDenied(remote net.Addr) bool {
+	return s.cfg.Bool("protected-mode") && s.cfg.Get("requirepass") == "" && !isLoopback(remote)
 }
 
 func isLoopback(a net.Addr) bool {
