@@ -195,9 +195,6 @@ func (s *Server) busyScript(c *Client) *scriptRun {
 // script is past busy-reply-threshold. EXEC inside MULTI is answered
 // EXECABORT … BUSY … and the transaction discarded.
 func (c *Client) BusyGate(cmd *Command) error {
-	if err := c.multiGate(cmd); err != nil {
-		return err // dispatch's one gate hook also carries the NO_MULTI check
-	}
 	if cmd.Flags&FlagAllowBusy != 0 || c.srv.ext().scripts.nrun.Load() == 0 {
 		return nil
 	}

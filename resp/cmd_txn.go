@@ -43,21 +43,6 @@ type multiState struct {
 
 func (c *Client) inMulti() bool { return c.multi.active }
 
-// multiGate refuses, inside MULTI, the commands Redis flags NO_MULTI
-// (SAVE, SHUTDOWN, SYNC, PSYNC): the caller rejects them, which also makes
-// EXEC fail with EXECABORT. Without it SHUTDOWN, which the table runs at
-// once inside MULTI, would stop the server in the middle of a transaction.
-func (c *Client) multiGate(cmd *Command) error {
-	if !c.multi.active {
-		return nil
-	}
-	switch cmd.Name {
-	case "save", "shutdown", "sync", "psync":
-		return errNotInTransaction
-	}
-	return nil
-}
-
 // queueMulti queues a command inside MULTI and replies QUEUED.
 func (c *Client) queueMulti(cmd *Command, args [][]byte) {
 	cp := make([][]byte, len(args))

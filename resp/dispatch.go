@@ -147,6 +147,9 @@ func (c *Client) classify(args [][]byte) (*Command, txKind, error) {
 	if c.inSubscribedMode() && cmd.Flags&FlagSubscribed == 0 {
 		return cmd, kindNone, errPubSubContext(cmd.Name)
 	}
+	if c.inMulti() && cmd.Flags&FlagDenyInMulti != 0 {
+		return cmd, kindNone, errNotInTransaction
+	}
 	if c.inMulti() && cmd.Flags&FlagNoMulti == 0 {
 		return cmd, kindQueue, nil
 	}

@@ -24,12 +24,13 @@ const (
 	FlagStale                         // allowed on a stale replica
 	FlagFast                          // O(1) or O(log N)
 	FlagNoAuth                        // allowed before authentication
-	FlagNoMulti                       // executed at once inside MULTI (not queued)
+	FlagNoMulti                       // executed at once inside MULTI, not queued (EXEC, WATCH, QUIT…)
 	FlagSubscribed                    // allowed in RESP2 subscribed mode
 	FlagAllowBusy                     // allowed while a script runs too long
 	FlagMayReplicate                  // may write (scripts)
 	FlagSkipMonitor                   // not shown by MONITOR
 	FlagSkipSlowlog                   // not logged in SLOWLOG
+	FlagDenyInMulti                   // refused inside MULTI (Redis's no_multi: SAVE, SHUTDOWN)
 )
 
 var flagNames = []struct {
@@ -41,7 +42,7 @@ var flagNames = []struct {
 	{FlagBlocking, "blocking"}, {FlagLoading, "loading"}, {FlagStale, "stale"},
 	{FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
 	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagMayReplicate, "may_replicate"},
-	{FlagAllowBusy, "allow_busy"},
+	{FlagAllowBusy, "allow_busy"}, {FlagDenyInMulti, "no_multi"},
 }
 
 // Names returns the flags as COMMAND INFO lists them.

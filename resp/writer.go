@@ -27,8 +27,14 @@ func (w *Writer) Bytes() []byte { return w.b }
 // Len is the number of encoded bytes.
 func (w *Writer) Len() int { return len(w.b) }
 
-// Truncate drops everything written after offset n.
-func (w *Writer) Truncate(n int) { w.b = w.b[:n] }
+// Truncate drops everything written after offset n. An n past the end
+// (the buffer was already cut shorter) changes nothing: re-slicing up to
+// n would bring back bytes already sent or dropped.
+func (w *Writer) Truncate(n int) {
+	if n < len(w.b) {
+		w.b = w.b[:n]
+	}
+}
 
 // Reset empties the buffer, keeping its storage unless it grew large.
 func (w *Writer) Reset() {
