@@ -18,6 +18,12 @@ import (
 // writes). Replies are encoded into the connection's buffer and leave only
 // after the writes they report have committed.
 
+// maxGroup bounds the commands of one pipeline that share a transaction,
+// so no single batch makes an outsized log record or lets the memtable
+// overshoot its size before it can rotate. (guardConn already hands redcon
+// at most one buffer of whole commands per read.)
+const maxGroup = 1024
+
 type txKind uint8
 
 const (
@@ -100,7 +106,7 @@ func (c *Client) execPipeline(cmds []redcon.Command) {
 			continue
 		}
 		group = append(group[:0], prepared{cmd, args})
-		for i < len(cmds) {
+		for i < len(cmds) && len(group) < maxGroup {
 			ncmd, nkind, nerr := c.classify(cmds[i].Args)
 			if nerr != nil || nkind != kind {
 				break

@@ -62,51 +62,115 @@ type guardConn struct {
 	net.Conn
 	maxBulk int64
 
-	st       guardState
-	num      int64
-	digits   int
-	left     int64 // payload bytes (with CRLF) still to skip
-	args     int64 // bulks left in the current multibulk
-	inline   int
-	failWith string
-	readErr  atomic.Int32 // non-zero once the guard rejected input
+	st     guardState
+	num    int64
+	digits int
+	left   int64 // payload bytes (with CRLF) still to skip
+	args   int64 // bulks left in the current multibulk
+	inline int
+
+	// Bytes read from the socket and scanned, not yet handed to redcon.
+	// held[:ready] ends at a command boundary. Handing redcon whole
+	// commands matters: its reader never compacts, and a read that ends
+	// mid-command in a full buffer makes it double the buffer — under a
+	// bulk load (redis-cli --pipe) it grew by hundreds of MiB.
+	held     []byte
+	base     []byte // held's storage, reused once drained
+	scratch  []byte
+	ready    int
+	rerr     error  // socket error to report once held is drained
+	failWith string // protocol limit text to send after the complete commands
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
-	if g.failWith != "" {
-		g.Conn.Write([]byte("-" + g.failWith + "\r\n"))
-		g.readErr.Store(1)
-		return 0, errProtocolLimit
-	}
-	n, err := g.Conn.Read(p)
-	if n > 0 && g.st != gsPass {
-		if cut, msg := g.scan(p[:n]); msg != "" {
-			g.failWith = msg
-			if cut == 0 {
-				return g.Read(p)
-			}
-			return cut, nil
+	for {
+		if g.ready > 0 {
+			n := copy(p, g.held[:g.ready])
+			g.consume(n)
+			return n, nil
+		}
+		if g.failWith != "" {
+			g.Conn.Write([]byte("-" + g.failWith + "\r\n"))
+			return 0, errProtocolLimit
+		}
+		if len(g.held) >= len(p) || (g.rerr != nil && len(g.held) > 0) {
+			// One command larger than redcon's free space (it must grow
+			// for it), or the tail before a socket error.
+			n := copy(p, g.held)
+			g.consume(n)
+			return n, nil
+		}
+		if g.rerr != nil {
+			return 0, g.rerr
+		}
+		if cap(g.scratch) < len(p) {
+			g.scratch = make([]byte, len(p))
+		}
+		n, err := g.Conn.Read(g.scratch[:len(p)])
+		if n > 0 {
+			g.take(g.scratch[:n])
+		}
+		if err != nil {
+			g.rerr = err
 		}
 	}
-	return n, err
 }
 
-// scan advances the state machine over b. On a limit violation it returns
-// the offset where the offending command started in b (0 if it started in
-// an earlier chunk) and the error text.
+// take appends scanned bytes to held and moves the ready mark to the last
+// complete command.
+func (g *guardConn) take(chunk []byte) {
+	start := len(g.held)
+	if g.held == nil {
+		g.held = g.base[:0]
+	}
+	g.held = append(g.held, chunk...)
+	if g.st == gsPass {
+		g.ready = len(g.held)
+		return
+	}
+	boundary, msg := g.scan(chunk)
+	if boundary >= 0 {
+		g.ready = start + boundary
+	}
+	if msg != "" {
+		// Serve the complete commands before the offending one, then fail.
+		g.held = g.held[:g.ready]
+		g.failWith = msg
+		return
+	}
+	if g.st == gsPass { // input the guard cannot follow: pass it all on
+		g.ready = len(g.held)
+	}
+}
+
+// consume drops n delivered bytes from the front of held.
+func (g *guardConn) consume(n int) {
+	g.held = g.held[n:]
+	g.ready -= n
+	if len(g.held) == 0 {
+		if cap(g.held) > 0 && cap(g.base) < 1<<20 { // keep modest storage for reuse
+			g.base = g.held[:0:0]
+		}
+		g.held = nil
+	}
+}
+
+// scan advances the state machine over b. It returns the offset just
+// after the last command that ends in b (-1 if none does) and, on a limit
+// violation, Redis's error text (scanning stops there).
 func (g *guardConn) scan(b []byte) (int, string) {
-	cmdStart := 0
+	boundary := -1
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch g.st {
 		case gsStart:
-			cmdStart = i
 			if c == '*' {
 				g.st, g.num, g.digits = gsMultiHdr, 0, 0
 			} else {
 				g.st, g.inline = gsInline, 1
 				if c == '\n' {
 					g.st = gsStart
+					boundary = i + 1
 				}
 			}
 		case gsMultiHdr:
@@ -115,23 +179,24 @@ func (g *guardConn) scan(b []byte) (int, string) {
 				g.num = g.num*10 + int64(c-'0')
 				g.digits++
 				if g.digits > maxHeaderBytes || g.num > maxMultibulk {
-					return cmdStart, ErrProtoMultibulkLen
+					return boundary, ErrProtoMultibulkLen
 				}
 			case c == '\r':
 			case c == '\n':
 				if g.num <= 0 {
 					g.st = gsStart
+					boundary = i + 1
 				} else {
 					g.args, g.st = g.num, gsBulkStart
 				}
 			default:
 				g.st = gsPass
-				return 0, ""
+				return boundary, ""
 			}
 		case gsBulkStart:
 			if c != '$' {
 				g.st = gsPass
-				return 0, ""
+				return boundary, ""
 			}
 			g.st, g.num, g.digits = gsBulkHdr, 0, 0
 		case gsBulkHdr:
@@ -140,14 +205,14 @@ func (g *guardConn) scan(b []byte) (int, string) {
 				g.num = g.num*10 + int64(c-'0')
 				g.digits++
 				if g.digits > maxHeaderBytes || g.num > g.maxBulk {
-					return cmdStart, ErrProtoBulkLen
+					return boundary, ErrProtoBulkLen
 				}
 			case c == '\r':
 			case c == '\n':
 				g.left, g.st = g.num+2, gsPayload
 			default:
 				g.st = gsPass
-				return 0, ""
+				return boundary, ""
 			}
 		case gsPayload:
 			skip := int64(len(b) - i)
@@ -160,6 +225,7 @@ func (g *guardConn) scan(b []byte) (int, string) {
 				g.args--
 				if g.args == 0 {
 					g.st = gsStart
+					boundary = i + 1
 				} else {
 					g.st = gsBulkStart
 				}
@@ -167,13 +233,14 @@ func (g *guardConn) scan(b []byte) (int, string) {
 		case gsInline:
 			if c == '\n' {
 				g.st = gsStart
+				boundary = i + 1
 				continue
 			}
 			g.inline++
 			if g.inline > maxInlineLen {
-				return cmdStart, ErrProtoInlineTooBig
+				return boundary, ErrProtoInlineTooBig
 			}
 		}
 	}
-	return 0, ""
+	return boundary, ""
 }

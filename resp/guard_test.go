@@ -1,0 +1,89 @@
+package resp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// feedGuard writes chunks into one end of a pipe and reads through a
+// guardConn on the other with a buffer of size bufLen, returning each Read.
+func feedGuard(t *testing.T, chunks []string, bufLen int, maxBulk int64) (reads []string, err error) {
+	t.Helper()
+	a, b := net.Pipe()
+	defer a.Close()
+	g := &guardConn{Conn: b, maxBulk: maxBulk}
+	go func() {
+		for _, c := range chunks {
+			a.Write([]byte(c))
+		}
+		time.Sleep(20 * time.Millisecond)
+		a.Close()
+	}()
+	buf := make([]byte, bufLen)
+	for {
+		b.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := g.Read(buf)
+		if n > 0 {
+			reads = append(reads, string(buf[:n]))
+		}
+		if err != nil {
+			return reads, err
+		}
+	}
+}
+
+func TestGuard_Read_HandsOverWholeCommands(t *testing.T) {
+	set := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+	// Commands split at awkward places across writes.
+	stream := set + "PING\r\n" + set + set
+	var chunks []string
+	for i := 0; i < len(stream); i += 7 {
+		chunks = append(chunks, stream[i:min(i+7, len(stream))])
+	}
+	reads, err := feedGuard(t, chunks, 4096, 1<<20)
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("err = %v", err)
+	}
+	if got := strings.Join(reads, ""); got != stream {
+		t.Fatalf("stream changed:\n got %q\nwant %q", got, stream)
+	}
+	for _, r := range reads {
+		if !strings.HasSuffix(r, "\r\n") || (strings.HasPrefix(r, "*") && strings.Count(r, "SET") != strings.Count(r, "*3")) {
+			t.Fatalf("read %q does not end at a command boundary", r)
+		}
+	}
+}
+
+func TestGuard_Read_CommandLargerThanBuffer_PassesInPieces(t *testing.T) {
+	big := "*2\r\n$4\r\nECHO\r\n$100\r\n" + strings.Repeat("x", 100) + "\r\n"
+	reads, _ := feedGuard(t, []string{big}, 16, 1<<20)
+	if got := strings.Join(reads, ""); got != big {
+		t.Fatalf("got %q", got)
+	}
+	if len(reads) < 2 {
+		t.Fatalf("a 100-byte command through a 16-byte buffer came in %d read(s)", len(reads))
+	}
+}
+
+func TestGuard_Read_OversizedBulk_ServesEarlierCommandsThenFails(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	g := &guardConn{Conn: b, maxBulk: 1024}
+	go func() {
+		a.Write([]byte("PING\r\n*1\r\n$2000\r\n"))
+		io.Copy(io.Discard, a) // the error reply
+	}()
+	buf := make([]byte, 4096)
+	n, err := g.Read(buf)
+	if err != nil || !bytes.Equal(buf[:n], []byte("PING\r\n")) {
+		t.Fatalf("first read = %q, %v", buf[:n], err)
+	}
+	if _, err := g.Read(buf); !errors.Is(err, errProtocolLimit) {
+		t.Fatalf("second read err = %v, want the protocol limit", err)
+	}
+}
