@@ -9,24 +9,6 @@ import (
 	"github.com/diskcached/diskcached/engine"
 )
 
-// openBitsDB opens a throwaway engine for the bit tests.
-func openBitsDB(t *testing.T) *engine.DB {
-	t.Helper()
-	db, err := engine.Open(engine.Options{Dir: t.TempDir(), Fsync: engine.FsyncNo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func bitsUpdate(t *testing.T, db *engine.DB, fn func(tx *engine.Tx) error) {
-	t.Helper()
-	if err := db.Update(fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestBits_ParseBitOffset_Limits(t *testing.T) {
 	cases := []struct {
 		in    string
@@ -54,9 +36,9 @@ func TestBits_ParseBitOffset_Limits(t *testing.T) {
 }
 
 func TestBits_SetBit_GrowsKeepsTTLAndReturnsOld(t *testing.T) {
-	db := openBitsDB(t)
+	db := openTestDB(t)
 	key := []byte("k")
-	bitsUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		old, err := SetBit(tx, 0, key, 9, 1)
 		if err != nil || old != 0 {
 			t.Fatalf("first SetBit = %d,%v", old, err)
@@ -145,8 +127,8 @@ func TestBits_ClampRange_Edges(t *testing.T) {
 }
 
 func TestBits_BitOp_PadsDeletesAndReplaces(t *testing.T) {
-	db := openBitsDB(t)
-	bitsUpdate(t, db, func(tx *engine.Tx) error {
+	db := openTestDB(t)
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		Set(tx, 0, []byte("a"), []byte("\xff\x0f"), SetOptions{})
 		Set(tx, 0, []byte("b"), []byte("\x0f"), SetOptions{})
 		Set(tx, 0, []byte("d"), []byte("old"), SetOptions{ExpireAt: tx.Now + 100000})
@@ -209,9 +191,9 @@ func TestBits_FieldAdd_OverflowPolicies(t *testing.T) {
 }
 
 func TestBits_Bitfield_SetGetIncrAndFail(t *testing.T) {
-	db := openBitsDB(t)
+	db := openTestDB(t)
 	key := []byte("bf")
-	bitsUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		res, err := Bitfield(tx, 0, key, []FieldOp{
 			{Kind: FieldSet, Signed: true, Width: 8, Offset: 0, Value: -100},
 			{Kind: FieldGet, Signed: true, Width: 8, Offset: 0},

@@ -35,7 +35,7 @@ func TestXFetch_Probability_MatchesTheory(t *testing.T) {
 }
 
 func TestXFetch_Delta_StoredBesideTheValue(t *testing.T) {
-	db := openCacheDB(t)
+	db := openTestDB(t)
 	db.Update(func(tx *engine.Tx) error {
 		CacheSet(tx, 3, []byte("k"), []byte("v"), CacheSetOptions{ExpireAt: tx.Now + 10_000})
 		SaveDelta(tx, 3, []byte("k"), 250, tx.Now+10_000)

@@ -6,20 +6,10 @@ import (
 	"github.com/diskcached/diskcached/engine"
 )
 
-func openCacheDB(t *testing.T) *engine.DB {
-	t.Helper()
-	db, err := engine.Open(engine.Options{Dir: t.TempDir(), Fsync: engine.FsyncNo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // TestThrottle_GCRA_MatchesRedisCellTable replays redis-cell's own
 // it_rate_limits table (limit 5, 1 token per second) at fixed clock times.
 func TestThrottle_GCRA_MatchesRedisCellTable(t *testing.T) {
-	db := openCacheDB(t)
+	db := openTestDB(t)
 	const s, ms = int64(1e9), int64(1e6)
 	start := int64(1_700_000_000_000) * ms // a whole millisecond, like tx.Now
 	cases := []struct {
@@ -63,7 +53,7 @@ func TestThrottle_GCRA_MatchesRedisCellTable(t *testing.T) {
 }
 
 func TestThrottle_Errors_ZeroRateWrongTypeAndSeconds(t *testing.T) {
-	db := openCacheDB(t)
+	db := openTestDB(t)
 	db.Update(func(tx *engine.Tx) error {
 		if _, err := Throttle(tx, 0, []byte("k"), 1, 0, 10, 1, tx.Now*1e6); err != ErrZeroRate {
 			t.Errorf("count 0: %v", err)

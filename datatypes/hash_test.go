@@ -8,9 +8,9 @@ import (
 )
 
 func TestHash_SetDelCount_EmptyHashDeleted(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("h")
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		n, err := HashSet(tx, 0, k, false, []byte("a"), []byte("1"), []byte("b"), []byte(""), []byte("a"), []byte("2"))
 		if err != nil || n != 2 {
 			t.Fatalf("hset: %d %v", n, err)
@@ -39,7 +39,7 @@ func TestHash_SetDelCount_EmptyHashDeleted(t *testing.T) {
 		}
 		return nil
 	})
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		HashDel(tx, 0, k, []byte("b"))
 		if _, ok, _ := LookupHash(tx, 0, k); ok {
 			t.Fatal("empty hash kept")
@@ -49,7 +49,7 @@ func TestHash_SetDelCount_EmptyHashDeleted(t *testing.T) {
 }
 
 func TestHash_IncrByFloat_LongDoubleFormatting(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("h")
 	steps := []struct{ field, incr, want string }{
 		{"f", "0.1", "0.1"},
@@ -61,7 +61,7 @@ func TestHash_IncrByFloat_LongDoubleFormatting(t *testing.T) {
 		{"big", "1.7e308", "170000000000000000003136778025197596795270213889694133733043585763202456051205820994061869588900300336978523841885631712661403498918000793480728637410016696547450658600006812401305436257622907062380271462782244438270443691335452761319068709501902589182028026014367280506332405764915517562011679309777401282560"},
 	}
 	for _, s := range steps {
-		listUpdate(t, db, func(tx *engine.Tx) error {
+		mustUpdate(t, db, func(tx *engine.Tx) error {
 			incr, ok := ParseLongDouble([]byte(s.incr))
 			if !ok {
 				t.Fatalf("parse %q", s.incr)
@@ -81,9 +81,9 @@ func TestHash_IncrByFloat_LongDoubleFormatting(t *testing.T) {
 }
 
 func TestHash_IncrBy_Errors(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("h")
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		HashSet(tx, 0, k, false, []byte("s"), []byte("x"), []byte("max"), []byte("9223372036854775807"))
 		if _, err := HashIncrBy(tx, 0, k, []byte("s"), 1); err != ErrHashNotInteger {
 			t.Errorf("non-integer: %v", err)
@@ -99,9 +99,9 @@ func TestHash_IncrBy_Errors(t *testing.T) {
 }
 
 func TestHash_ScanAndRandom_CoverFields(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("h")
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		for i := 0; i < 5000; i++ {
 			HashSet(tx, 0, k, false, []byte(fmt.Sprintf("f%05d", i)), []byte("v"))
 		}

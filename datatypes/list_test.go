@@ -9,23 +9,6 @@ import (
 	"github.com/diskcached/diskcached/engine"
 )
 
-func openListDB(t *testing.T) *engine.DB {
-	t.Helper()
-	db, err := engine.Open(engine.Options{Dir: t.TempDir(), Fsync: engine.FsyncNo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func listUpdate(t *testing.T, db *engine.DB, fn func(tx *engine.Tx) error) {
-	t.Helper()
-	if err := db.Update(fn); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // listContents reads the whole list and checks the no-holes invariant:
 // exactly Count entries at Head..Tail-1.
 func listContents(t *testing.T, tx *engine.Tx, key []byte) []string {
@@ -66,9 +49,9 @@ func TestList_SeqKey_OrderMatchesNumbers(t *testing.T) {
 }
 
 func TestList_PushPopRange_BothEnds(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("l")
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		n, err := ListPush(tx, 0, k, Left, false, []byte("b"), []byte("a"))
 		if err != nil || n != 2 {
 			t.Fatalf("lpush: %d %v", n, err)
@@ -97,8 +80,8 @@ func TestList_PushPopRange_BothEnds(t *testing.T) {
 }
 
 func TestList_WrongType_Refused(t *testing.T) {
-	db := openListDB(t)
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	db := openTestDB(t)
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		Set(tx, 0, []byte("s"), []byte("v"), SetOptions{})
 		if _, err := ListPush(tx, 0, []byte("s"), Left, false, []byte("x")); err != engine.ErrWrongType {
 			t.Fatalf("push on string: %v", err)
@@ -117,14 +100,14 @@ func TestList_WrongType_Refused(t *testing.T) {
 // TestList_RandomOps_MatchModel runs random edits against a slice model
 // and checks contents and the no-holes invariant after each.
 func TestList_RandomOps_MatchModel(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("l")
 	r := rand.New(rand.NewPCG(1, 2))
 	var model []string
 	val := func() string { return fmt.Sprint(r.IntN(6)) }
 	for step := 0; step < 3000; step++ {
 		op := r.IntN(8)
-		listUpdate(t, db, func(tx *engine.Tx) error {
+		mustUpdate(t, db, func(tx *engine.Tx) error {
 			switch op {
 			case 0:
 				v := val()
@@ -227,9 +210,9 @@ func TestList_RandomOps_MatchModel(t *testing.T) {
 }
 
 func TestList_Pos_Options(t *testing.T) {
-	db := openListDB(t)
+	db := openTestDB(t)
 	k := []byte("l")
-	listUpdate(t, db, func(tx *engine.Tx) error {
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		for _, v := range []string{"a", "b", "c", "1", "2", "3", "c", "c"} {
 			ListPush(tx, 0, k, Right, false, []byte(v))
 		}

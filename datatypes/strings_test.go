@@ -9,8 +9,8 @@ import (
 )
 
 func TestStrings_IncrByFloat_LongDoubleRules(t *testing.T) {
-	db := openBitsDB(t)
-	bitsUpdate(t, db, func(tx *engine.Tx) error {
+	db := openTestDB(t)
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		Set(tx, 0, []byte("k"), []byte("0.1"), SetOptions{})
 		if s, err := IncrByFloat(tx, 0, []byte("k"), []byte("0.2")); err != nil || s != "0.3" {
 			t.Fatalf("0.1+0.2 = %q, %v", s, err)
@@ -31,8 +31,8 @@ func TestStrings_IncrByFloat_LongDoubleRules(t *testing.T) {
 }
 
 func TestStrings_SetRange_HugeOffsetRefused(t *testing.T) {
-	db := openBitsDB(t)
-	bitsUpdate(t, db, func(tx *engine.Tx) error {
+	db := openTestDB(t)
+	mustUpdate(t, db, func(tx *engine.Tx) error {
 		for _, off := range []int64{math.MaxInt64, MaxStringLen} {
 			if _, err := SetRange(tx, 0, []byte("k"), off, []byte("A")); !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("offset %d: %v", off, err)

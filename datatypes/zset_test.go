@@ -13,16 +13,6 @@ import (
 	"github.com/diskcached/diskcached/engine"
 )
 
-func openZDB(t testing.TB) *engine.DB {
-	t.Helper()
-	db, err := engine.Open(engine.Options{Dir: t.TempDir(), Fsync: engine.FsyncNo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestZSet_ScoreKey_OrderMatchesNumericOrder(t *testing.T) {
 	vals := []float64{math.Inf(-1), -math.MaxFloat64, -1e300, -2.5, -1, -math.SmallestNonzeroFloat64,
 		0, math.SmallestNonzeroFloat64, 1e-300, 1, 2.5, 1e300, math.MaxFloat64, math.Inf(1)}
@@ -41,7 +31,7 @@ func TestZSet_ScoreKey_OrderMatchesNumericOrder(t *testing.T) {
 }
 
 func TestZSet_Index_EqualScoresOrderedByMember(t *testing.T) {
-	db := openZDB(t)
+	db := openTestDB(t)
 	err := db.Update(func(tx *engine.Tx) error {
 		_, err := ZAdd(tx, 0, []byte("z"), ZAddOptions{}, []float64{1, 1, 1, math.Inf(-1), math.Inf(1), math.Copysign(0, -1)},
 			[][]byte{[]byte("c"), []byte("a"), []byte("b"), []byte("lo"), []byte("hi"), []byte("zero")})
@@ -78,7 +68,7 @@ func TestZSet_Index_EqualScoresOrderedByMember(t *testing.T) {
 }
 
 func TestZSet_Count_StaysExactAcrossUpdates(t *testing.T) {
-	db := openZDB(t)
+	db := openTestDB(t)
 	k := []byte("z")
 	_ = db.Update(func(tx *engine.Tx) error {
 		for i := 0; i < 50; i++ {
@@ -112,7 +102,7 @@ func TestZSet_Count_StaysExactAcrossUpdates(t *testing.T) {
 }
 
 func TestSet_Count_AndScanCursorCoversAll(t *testing.T) {
-	db := openZDB(t)
+	db := openTestDB(t)
 	k := []byte("s")
 	var want []string
 	_ = db.Update(func(tx *engine.Tx) error {
@@ -173,7 +163,7 @@ func TestZSet_Rank_LargeSetTiming(t *testing.T) {
 	if os.Getenv("ZSET_BIG") == "" {
 		t.Skip("set ZSET_BIG=1 to build a 1M-member zset and time ZRANK")
 	}
-	db := openZDB(t)
+	db := openTestDB(t)
 	k := []byte("big")
 	const n = 1_000_000
 	for base := 0; base < n; base += 50_000 {

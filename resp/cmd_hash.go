@@ -366,32 +366,10 @@ func resumeScanCursor(db int, key []byte, cur uint64) []byte {
 	return bytes.TrimRight(p[:], "\x00")
 }
 
-// parseScanCursor reads a cursor as Redis 7.0's strtoul-based parser does:
-// "" is 0, an optional sign is allowed (a negative value wraps around, so
-// -1 is 2^64-1), no leading space, no trailing bytes, no overflow.
-func parseScanCursor(b []byte) (uint64, error) {
-	s := string(b)
-	if s == "" {
-		return 0, nil
-	}
-	neg := false
-	if s[0] == '-' || s[0] == '+' {
-		neg, s = s[0] == '-', s[1:]
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || s == "" || s[0] < '0' || s[0] > '9' {
-		return 0, ReplyError("ERR invalid cursor")
-	}
-	if neg {
-		n = -n
-	}
-	return n, nil
-}
-
 // cmdHScan implements HSCAN key cursor [MATCH pattern] [COUNT n]. A missing
 // key answers an empty scan before the options are read, as Redis does.
 func cmdHScan(c *Ctx, args [][]byte) error {
-	cursor, err := parseScanCursor(args[2])
+	cursor, err := parseCursor(args[2])
 	if err != nil {
 		return err
 	}
@@ -400,9 +378,7 @@ func cmdHScan(c *Ctx, args [][]byte) error {
 		return err
 	}
 	if !ok {
-		c.W.Array(2)
-		c.W.BulkString("0")
-		c.W.Array(0)
+		writeScanHeader(c.W, 0, 0)
 		return nil
 	}
 	count := hashScanDefaultSize

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/diskcached/diskcached/datatypes"
+	"github.com/diskcached/diskcached/engine"
 )
 
 // setCommands is redis.io's "set" group.
@@ -333,22 +334,30 @@ func writeScanHeader(w *Writer, next uint64, n int) {
 	w.Array(n)
 }
 
+// parseMemberScan parses SSCAN/ZSCAN's "cursor [MATCH p] [COUNT n]". As in
+// Redis, a bad option on a missing (or wrong-type) key is not reported:
+// card is asked first, and an empty key answers an empty scan (done=true).
+func parseMemberScan(c *Ctx, args [][]byte, card func(*engine.Tx, int, []byte) (int64, error)) (o scanOpts, done bool, err error) {
+	o, err, optErr := parseScanOpts(args, 2)
+	if err != nil || optErr == nil {
+		return o, false, err
+	}
+	n, err := card(c.Tx, c.DB, args[1])
+	if err != nil {
+		return o, false, err
+	}
+	if n == 0 {
+		writeScanHeader(c.W, 0, 0)
+		return o, true, nil
+	}
+	return o, false, optErr
+}
+
 // cmdSScan implements SSCAN key cursor [MATCH p] [COUNT n].
 func cmdSScan(c *Ctx, args [][]byte) error {
-	o, err, optErr := parseScanOpts(args, 2)
-	if err != nil {
+	o, done, err := parseMemberScan(c, args, datatypes.SCard)
+	if err != nil || done {
 		return err
-	}
-	if optErr != nil {
-		n, err := datatypes.SCard(c.Tx, c.DB, args[1])
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			writeScanHeader(c.W, 0, 0)
-			return nil
-		}
-		return optErr
 	}
 	next, mem, err := datatypes.SScan(c.Tx, c.DB, args[1], o.cursor, o.count, o.match)
 	if err != nil {

@@ -283,20 +283,9 @@ func cmdZRandMember(c *Ctx, args [][]byte) error {
 // cmdZScan implements ZSCAN key cursor [MATCH p] [COUNT n]; scores are
 // bulk strings in both protocols, as in Redis.
 func cmdZScan(c *Ctx, args [][]byte) error {
-	o, err, optErr := parseScanOpts(args, 2)
-	if err != nil {
+	o, done, err := parseMemberScan(c, args, datatypes.ZCard)
+	if err != nil || done {
 		return err
-	}
-	if optErr != nil {
-		n, err := datatypes.ZCard(c.Tx, c.DB, args[1])
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			writeScanHeader(c.W, 0, 0)
-			return nil
-		}
-		return optErr
 	}
 	next, items, err := datatypes.ZScan(c.Tx, c.DB, args[1], o.cursor, o.count, o.match)
 	if err != nil {
