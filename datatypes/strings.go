@@ -188,25 +188,11 @@ func GetRange(v []byte, start, end int64) []byte {
 	if start < 0 && end < 0 && start > end {
 		return nil
 	}
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if end < 0 {
-		end = 0
-	}
-	if end >= n {
-		end = n - 1
-	}
-	if n == 0 || start > end {
+	s, e, empty := ClampRange(start, end, n)
+	if n == 0 || empty {
 		return nil
 	}
-	return v[start : end+1]
+	return v[s : e+1]
 }
 
 // ErrLCSTooBig reports an LCS table larger than MaxStringLen bytes.
