@@ -62,12 +62,7 @@ type compactState struct {
 	status CompactionStatus
 }
 
-var compactions sync.Map // *DB → *compactState (no field needed in DB)
-
-func (db *DB) compactState() *compactState {
-	v, _ := compactions.LoadOrStore(db, &compactState{})
-	return v.(*compactState)
-}
+func (db *DB) compactState() *compactState { return &db.compact }
 
 // Compaction returns the current compaction status.
 func (db *DB) Compaction() CompactionStatus {

@@ -127,7 +127,8 @@ type DB struct {
 	boltMu  sync.RWMutex
 	lastErr atomic.Value // string: last background/commit error
 
-	ev evictState // size accounting, eviction index, touch buffer (evict.go)
+	ev      evictState   // size accounting, eviction index, touch buffer (evict.go)
+	compact compactState // online compaction status (compact.go)
 
 	// Online compaction seams (compact.go), to be set by the storage layer:
 	// holdFlush stops bbolt from changing (the flusher waits; writes stay in

@@ -61,19 +61,15 @@ type blockState struct {
 	closed   bool
 }
 
-var blockStates sync.Map // *Server → *blockState
-
-func (s *Server) blocking() *blockState {
-	if v, ok := blockStates.Load(s); ok {
-		return v.(*blockState)
-	}
-	v, _ := blockStates.LoadOrStore(s, &blockState{
+func newBlockState() *blockState {
+	return &blockState{
 		queues:   map[blockKey][]*waiter{},
 		byClient: map[int64]*waiter{},
 		closing:  make(chan struct{}),
-	})
-	return v.(*blockState)
+	}
 }
+
+func (s *Server) blocking() *blockState { return s.blockSt }
 
 // BlockedClients is the number of clients waiting in a blocking command
 // (INFO's blocked_clients).

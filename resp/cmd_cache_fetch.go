@@ -70,15 +70,7 @@ type fetchState struct {
 	leases map[leaseKey]*lease
 }
 
-var fetchStates sync.Map // *Server → *fetchState
-
-func (s *Server) fetches() *fetchState {
-	if v, ok := fetchStates.Load(s); ok {
-		return v.(*fetchState)
-	}
-	v, _ := fetchStates.LoadOrStore(s, &fetchState{leases: map[leaseKey]*lease{}})
-	return v.(*fetchState)
-}
+func (s *Server) fetches() *fetchState { return s.fetchSt }
 
 func newLeaseToken() string {
 	var b [12]byte

@@ -73,34 +73,18 @@ type introState struct {
 	peakMem  atomic.Int64
 }
 
-type introPair struct {
-	s  *Server
-	st *introState
-}
+// monitorsTotal counts MONITOR clients of every server in the process:
+// feedMonitor's fast path.
+var monitorsTotal atomic.Int64
 
-var (
-	introStates sync.Map // *Server → *introState
-	lastIntro   atomic.Pointer[introPair]
-	// monitorsTotal counts MONITOR clients of every server in the process:
-	// feedMonitor's fast path.
-	monitorsTotal atomic.Int64
-)
-
-// intro returns s's introspection state, creating it on first use.
-func (s *Server) intro() *introState {
-	if p := lastIntro.Load(); p != nil && p.s == s {
-		return p.st
-	}
-	v, ok := introStates.Load(s)
-	if !ok {
-		st := &introState{s: s, mons: map[*Client]*monitorSink{}}
-		st.loadSlowlogConfig()
-		v, _ = introStates.LoadOrStore(s, st)
-	}
-	st := v.(*introState)
-	lastIntro.Store(&introPair{s: s, st: st})
+func newIntroState(s *Server) *introState {
+	st := &introState{s: s, mons: map[*Client]*monitorSink{}}
+	st.loadSlowlogConfig()
 	return st
 }
+
+// intro returns s's introspection state.
+func (s *Server) intro() *introState { return s.introSt }
 
 // feedMonitor sends a command to MONITOR clients. Free when there are none.
 func (s *Server) feedMonitor(c *Client, args [][]byte) {

@@ -91,14 +91,8 @@ func cmdTime(c *Ctx, args [][]byte) error {
 	return nil
 }
 
-// lastSave is the unix time of the last successful SAVE/BGSAVE (or start);
-// changesAtSave is the engine's change count when it began.
-var lastSave, changesAtSave atomic.Int64
-
-func init() { lastSave.Store(time.Now().Unix()) }
-
 func cmdLastSave(c *Ctx, args [][]byte) error {
-	c.W.Int(lastSave.Load())
+	c.W.Int(c.S.lastSave.Load())
 	return nil
 }
 
@@ -117,8 +111,8 @@ func cmdSave(c *Ctx, args [][]byte) error {
 		if err := c.S.db.Snapshot(c.S.SnapshotPath()); err != nil {
 			return err
 		}
-		lastSave.Store(time.Now().Unix())
-		changesAtSave.Store(changes)
+		c.S.lastSave.Store(time.Now().Unix())
+		c.S.changesAtSave.Store(changes)
 		return nil
 	}
 	if bg {

@@ -304,9 +304,6 @@ func (r *watchRegistry) modified(db int, key []byte) {
 	r.mu.Unlock()
 }
 
-// hooksOnce guards installHooks per server.
-var hooksInstalled sync.Map // *Server → struct{}
-
 // installHooks connects WATCH and keyspace notifications to the engine's
 // hooks. It is idempotent; resp.New should call it before serving (it is
 // also called lazily by WATCH and SUBSCRIBE). It must not be called from
@@ -316,9 +313,10 @@ func (s *Server) installHooks() {
 	if s.db == nil {
 		return
 	}
-	if _, done := hooksInstalled.LoadOrStore(s, struct{}{}); done {
-		return
-	}
+	s.hooksOnce.Do(s.setHooks)
+}
+
+func (s *Server) setHooks() {
 	ext := s.ext()
 	h := engine.Hooks{
 		Modified: ext.watch.modified,

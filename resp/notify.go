@@ -185,21 +185,16 @@ type extState struct {
 	scripts *scriptCache
 }
 
-var extStates sync.Map // *Server → *extState
-
-func (s *Server) ext() *extState {
-	if v, ok := extStates.Load(s); ok {
-		return v.(*extState)
-	}
-	e := &extState{
+func newExtState(s *Server) *extState {
+	return &extState{
 		watch:   &watchRegistry{},
 		ps:      newPubsubRegistry(s),
 		notify:  &notifyState{raw: "\x00"},
 		scripts: newScriptCache(),
 	}
-	v, _ := extStates.LoadOrStore(s, e)
-	return v.(*extState)
 }
+
+func (s *Server) ext() *extState { return s.extSt }
 
 func nowMillis() int64 { return time.Now().UnixMilli() }
 

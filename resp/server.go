@@ -62,6 +62,19 @@ type Server struct {
 	stopped bool
 
 	stats ServerStats
+
+	// lastSave is the unix time of the last successful SAVE/BGSAVE (start
+	// time until one ran); changesAtSave is the engine's change count then.
+	lastSave, changesAtSave atomic.Int64
+
+	// Feature state, created by New: WATCH/pub-sub/notifications/scripts
+	// (notify.go), blocked clients (blocking.go), CACHE.FETCH leases
+	// (cmd_cache_fetch.go), INFO sampling/SLOWLOG/MONITOR (cmd_introspect.go).
+	extSt     *extState
+	blockSt   *blockState
+	fetchSt   *fetchState
+	introSt   *introState
+	hooksOnce sync.Once
 }
 
 // ServerStats are INFO's process counters (CONFIG RESETSTAT zeroes them).
@@ -92,6 +105,11 @@ func New(o Options) *Server {
 		startTime: time.Now(),
 		clients:   make(map[int64]*Client),
 	}
+	s.lastSave.Store(s.startTime.Unix())
+	s.extSt = newExtState(s)
+	s.blockSt = newBlockState()
+	s.fetchSt = &fetchState{leases: map[leaseKey]*lease{}}
+	s.introSt = newIntroState(s)
 	s.maxBulk.Store(o.Config.Int("proto-max-bulk-len"))
 	o.Config.onChange = s.applyConfig
 	s.applyConfig("proto-max-bulk-len")
