@@ -75,12 +75,26 @@ func BenchmarkPutPipelined(b *testing.B) {
 }
 
 func benchPutPipelined(b *testing.B, overlay int64) {
+	db := openBenchDB(b, overlay)
+	preload(b, db, benchKeys)
+	runPipelinedPuts(b, []*DB{db})
+}
+
+// openBenchDB opens an everysec engine with the given overlay size, closed
+// when the benchmark ends.
+func openBenchDB(b *testing.B, overlay int64) *DB {
 	db, err := Open(Options{Dir: b.TempDir(), Fsync: FsyncEverySec, OverlaySize: overlay, Logger: zerolog.Nop()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	preload(b, db, benchKeys)
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+// runPipelinedPuts times pipelines of 16 random puts over 1 M keys from 50
+// writers, each pipeline sent to one engine of dbs chosen at random, and
+// reports puts/s.
+func runPipelinedPuts(b *testing.B, dbs []*DB) {
 	val := make([]byte, 100)
 	b.SetParallelism(25)
 	b.ResetTimer()
@@ -89,7 +103,7 @@ func benchPutPipelined(b *testing.B, overlay int64) {
 		rng := rand.New(rand.NewPCG(rand.Uint64(), 2))
 		var kb []byte
 		for pb.Next() {
-			db.Update(func(tx *Tx) error {
+			dbs[rng.IntN(len(dbs))].Update(func(tx *Tx) error {
 				for i := 0; i < 16; i++ {
 					kb = benchKey(kb, rng.Uint64N(1_000_000))
 					tx.Put(0, kb, &Meta{Type: TypeString, Value: val})
@@ -156,34 +170,9 @@ func BenchmarkShardedPut(b *testing.B) {
 		b.Run(fmt.Sprintf("shards=%d", shards), func(b *testing.B) {
 			dbs := make([]*DB, shards)
 			for i := range dbs {
-				db, err := Open(Options{Dir: b.TempDir(), Fsync: FsyncEverySec, OverlaySize: 32 << 20 / int64(shards), Logger: zerolog.Nop()})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer db.Close()
-				dbs[i] = db
+				dbs[i] = openBenchDB(b, 32<<20/int64(shards))
 			}
-			val := make([]byte, 100)
-			b.SetParallelism(25)
-			b.ResetTimer()
-			var ops atomic.Int64
-			b.RunParallel(func(pb *testing.PB) {
-				rng := rand.New(rand.NewPCG(rand.Uint64(), 4))
-				var kb []byte
-				for pb.Next() {
-					// A pipeline of 16 random keys to one shard.
-					shard := dbs[rng.IntN(shards)]
-					shard.Update(func(tx *Tx) error {
-						for i := 0; i < 16; i++ {
-							kb = benchKey(kb, rng.Uint64N(1_000_000))
-							tx.Put(0, kb, &Meta{Type: TypeString, Value: val})
-						}
-						return nil
-					})
-					ops.Add(16)
-				}
-			})
-			b.ReportMetric(float64(ops.Load())/b.Elapsed().Seconds(), "puts/s")
+			runPipelinedPuts(b, dbs)
 		})
 	}
 }

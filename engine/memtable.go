@@ -242,39 +242,29 @@ func (m *mergedCursor) seekLE(k []byte) ([]byte, []byte) {
 	return m.settle()
 }
 
-func (m *mergedCursor) Next() ([]byte, []byte) {
-	if m.cur < 0 {
-		return nil, nil
-	}
-	k := m.its[m.cur].key()
-	if !m.fwd {
-		// Turn around: every layer to its first key > k.
-		for i, it := range m.its {
-			m.valid[i] = it.seekGE(k)
-			if m.valid[i] && bytes.Equal(it.key(), k) {
-				m.valid[i] = it.next()
-			}
-		}
-		m.fwd = true
-		return m.settle()
-	}
-	m.advancePast(k)
-	return m.settle()
-}
+func (m *mergedCursor) Next() ([]byte, []byte) { return m.step(true) }
 
-func (m *mergedCursor) Prev() ([]byte, []byte) {
+func (m *mergedCursor) Prev() ([]byte, []byte) { return m.step(false) }
+
+// step moves one entry forward or backward. Turning around re-positions
+// every layer at its first key past the current one in the new direction.
+func (m *mergedCursor) step(fwd bool) ([]byte, []byte) {
 	if m.cur < 0 {
 		return nil, nil
 	}
 	k := m.its[m.cur].key()
-	if m.fwd {
+	if m.fwd != fwd {
 		for i, it := range m.its {
-			m.valid[i] = it.seekLE(k)
+			if fwd {
+				m.valid[i] = it.seekGE(k)
+			} else {
+				m.valid[i] = it.seekLE(k)
+			}
 			if m.valid[i] && bytes.Equal(it.key(), k) {
-				m.valid[i] = it.prev()
+				m.valid[i] = move(it, fwd)
 			}
 		}
-		m.fwd = false
+		m.fwd = fwd
 		return m.settle()
 	}
 	m.advancePast(k)
@@ -285,13 +275,17 @@ func (m *mergedCursor) Prev() ([]byte, []byte) {
 func (m *mergedCursor) advancePast(k []byte) {
 	for i, it := range m.its {
 		if m.valid[i] && bytes.Equal(it.key(), k) {
-			if m.fwd {
-				m.valid[i] = it.next()
-			} else {
-				m.valid[i] = it.prev()
-			}
+			m.valid[i] = move(it, m.fwd)
 		}
 	}
+}
+
+// move steps one layer forward or backward.
+func move(it layerIter, fwd bool) bool {
+	if fwd {
+		return it.next()
+	}
+	return it.prev()
 }
 
 // settle picks the current entry: the smallest (forward) or largest
