@@ -30,7 +30,7 @@ type Client struct {
 	dbPub            atomic.Int32                // db, as other clients see it
 	created          time.Time
 	lastActive       atomic.Int64 // unix ns
-	lastCmd          atomic.Value // string
+	lastCmd          atomic.Pointer[Command]
 	NoEvict, NoTouch bool
 	replyMode        replyMode
 
@@ -66,7 +66,6 @@ func newClient(s *Server, rc redcon.Conn) *Client {
 		authd:   s.cfg.Get("requirepass") == "",
 	}
 	c.lastActive.Store(time.Now().UnixNano())
-	c.lastCmd.Store("NULL")
 	c.W.proto = 2
 	c.ctx = Ctx{S: s, C: c, W: &c.W}
 	return c
@@ -128,7 +127,12 @@ func (c *Client) Created() time.Time { return c.created }
 func (c *Client) LastActive() time.Time { return time.Unix(0, c.lastActive.Load()) }
 
 // LastCommand is the name of the last command run.
-func (c *Client) LastCommand() string { s, _ := c.lastCmd.Load().(string); return s }
+func (c *Client) LastCommand() string {
+	if cmd := c.lastCmd.Load(); cmd != nil {
+		return cmd.Name
+	}
+	return "NULL"
+}
 
 // Kill closes the connection from any goroutine.
 func (c *Client) Kill() {

@@ -210,20 +210,24 @@ func cmdSMove(c *Ctx, args [][]byte) error {
 	return nil
 }
 
+// combineOp names the operation of SINTER/SUNION/SDIFF, ZINTER/ZUNION/
+// ZDIFF and their STORE forms: the name after its type letter.
+func combineOp(name string) datatypes.SetOp {
+	switch {
+	case strings.HasPrefix(name[1:], "inter"):
+		return datatypes.SetInter
+	case strings.HasPrefix(name[1:], "union"):
+		return datatypes.SetUnion
+	}
+	return datatypes.SetDiff
+}
+
 // cmdSetOp serves SINTER SUNION SDIFF and their STORE forms. Missing keys
 // are empty sets; every key is type-checked.
 func cmdSetOp(c *Ctx, args [][]byte) error {
 	name := lowerName(args[0])
 	store := strings.HasSuffix(name, "store")
-	var op datatypes.SetOp
-	switch {
-	case strings.HasPrefix(name, "sinter"):
-		op = datatypes.SetInter
-	case strings.HasPrefix(name, "sunion"):
-		op = datatypes.SetUnion
-	default:
-		op = datatypes.SetDiff
-	}
+	op := combineOp(name)
 	keys := args[1:]
 	if store {
 		keys = args[2:]

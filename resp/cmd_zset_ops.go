@@ -196,15 +196,7 @@ func signalZSet(c *Ctx, key []byte) {
 func cmdZCombine(c *Ctx, args [][]byte) error {
 	name := lowerName(args[0])
 	store := strings.HasSuffix(name, "store")
-	var op datatypes.SetOp
-	switch {
-	case strings.HasPrefix(name, "zunion"):
-		op = datatypes.SetUnion
-	case strings.HasPrefix(name, "zinter"):
-		op = datatypes.SetInter
-	default:
-		op = datatypes.SetDiff
-	}
+	op := combineOp(name)
 	at := 1
 	if store {
 		at = 2

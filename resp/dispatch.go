@@ -225,7 +225,7 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 	if noTouch {
 		tx.SetNoTouch(true) // CLIENT NO-TOUCH: reads are not accesses
 	}
-	c.lastCmd.Store(cmd.Name)
+	c.lastCmd.Store(cmd)
 	c.srv.feedMonitor(c, args)
 	err := runHandler(c.srv, cmd, ctx, args)
 	if noTouch {
