@@ -128,6 +128,7 @@ type DB struct {
 	lastErr atomic.Value // string: last background/commit error
 
 	ev      evictState   // size accounting, eviction index, touch buffer (evict.go)
+	dbl     dbLimits     // per-database limits, usage and order (dblimit.go)
 	compact compactState // online compaction status (compact.go)
 
 	// Online compaction seams (compact.go), to be set by the storage layer:
@@ -235,7 +236,7 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	db.active = newMemtable()
-	db.view.Store(&layers{mem: db.active.tree.Copy()})
+	db.view.Store(&layers{mem: db.active.tree.Copy(), memF: db.active.filter})
 	if err := writeRunningMarker(opts.Dir); err != nil {
 		bdb.Close()
 		return nil, err
@@ -325,7 +326,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 	}
 	defer end()
 	tx := getTx(db, btx, false)
-	tx.mem, tx.imm = l.mem, l.imm
+	tx.mem, tx.memF, tx.imm = l.mem, l.memF, l.imm
 	err = fn(tx)
 	putTx(tx)
 	return err

@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -269,28 +270,7 @@ func (db *DB) EffectiveFreq(m *Meta, now int64) uint8 {
 // ok == false when the key is not a candidate (noeviction, or volatile-*
 // and no expiry).
 func (ev *evictState) order(mk []byte, s *keyState) (o1, o2 uint64, ok bool) {
-	p := ev.policy
-	if p == PolicyNoEviction || (p.Volatile() && s.expireAt == 0) {
-		return 0, 0, false
-	}
-	switch p {
-	case PolicyAllKeysLRU, PolicyVolatileLRU:
-		return uint64(s.accessAt), 0, true
-	case PolicyAllKeysLRS, PolicyVolatileLRS:
-		return uint64(s.storedAt), 0, true
-	case PolicyAllKeysRandom, PolicyVolatileRandom:
-		return xxhash.Sum64(binary.BigEndian.AppendUint64(append([]byte(nil), mk...), ev.seed)), 0, true
-	case PolicyVolatileTTL:
-		return uint64(s.expireAt), uint64(s.accessAt), true
-	}
-	// LFU: the decayed counter falls by one per decay period since the
-	// last access, so ordering by counter·decay + access minute orders by
-	// the decayed counter at any later time; ties by recency.
-	d := ev.decay.Load()
-	if d <= 0 {
-		return uint64(s.freq), uint64(s.accessAt), true
-	}
-	return uint64(s.freq)*uint64(d) + uint64(s.accessAt/minuteMillis), uint64(s.accessAt), true
+	return policyOrder(ev.policy, ev.seed, ev.decay.Load(), mk, s)
 }
 
 func appendEvictKey(buf []byte, gen byte, o1, o2 uint64, mk []byte) []byte {
@@ -310,6 +290,7 @@ func (ev *evictState) indexed(mk []byte) bool {
 
 // reindex moves mk's index entry from old to new (nil = absent).
 func (tx *Tx) reindex(mk []byte, old, new *keyState) {
+	tx.dbReindex(mk, old, new) // per-db order (dblimit_index.go)
 	ev := &tx.db.ev
 	if !ev.indexed(mk) {
 		return
@@ -372,6 +353,7 @@ func (o *oldState) keyState() keyState {
 // accountPut is the Put hook run just before the record is stored: index
 // entry and logical size. val is the encoded record.
 func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
+	tx.dbAccountPut(mk, old, m, int64(len(mk)+len(val))-old.size) // per-db usage (dblimit.go)
 	ns := keyStateOf(m)
 	if old.exists {
 		os := old.keyState()
@@ -397,6 +379,7 @@ func (tx *Tx) forgetMeta(mk []byte, old *oldState) {
 	os := old.keyState()
 	tx.reindex(mk, &os, nil)
 	tx.addLogical(-old.size)
+	tx.dbAccountMeta(mk, -old.size) // per-db usage (dblimit.go)
 	tx.db.ev.touches.drop(mk)
 }
 
@@ -557,6 +540,7 @@ type EvictResult struct {
 	Evicted     int  // keys removed
 	Collections bool // a collection was evicted: its elements wait for the reclaimer
 	Empty       bool // the index holds no candidate
+	Rescued     int  // candidates read since their entry was written, moved to their true place
 }
 
 // EvictKeys removes keys from the front of the active order until usage is
@@ -614,6 +598,38 @@ func (tx *Tx) evictCandidates(limit int) [][]byte {
 	return cands
 }
 
+// rescue persists mk's buffered access, if it has one newer than its
+// record, and returns the key's new order-index key (nil when it left the
+// order). An access never moves a key earlier in any order (LRU: a later
+// time; LFU: the decayed-counter sum grows, see order), so walking the
+// index and rescuing as it goes evicts in the exact order of the true
+// access states without flushing the whole touch buffer first.
+func (tx *Tx) rescue(mk []byte) (nk []byte, moved bool) {
+	ev := &tx.db.ev
+	e, ok := ev.touches.peek(mk)
+	if !ok {
+		return nil, false
+	}
+	s, ok := tx.persistTouch(mk, e)
+	ev.touches.settle(mk, e)
+	if !ok {
+		return nil, false
+	}
+	if o1, o2, ok := ev.order(mk, &s); ok {
+		nk = appendEvictKey(nil, ev.gen, o1, o2, mk)
+	}
+	return nk, true
+}
+
+// insertSorted inserts k into the sorted tail list[from:].
+func insertSorted(list [][]byte, from int, k []byte) [][]byte {
+	j := from + sort.Search(len(list)-from, func(i int) bool { return bytes.Compare(list[from+i], k) >= 0 })
+	list = append(list, nil)
+	copy(list[j+1:], list[j:])
+	list[j] = k
+	return list
+}
+
 func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 	var res EvictResult
 	ev := &tx.db.ev
@@ -629,7 +645,9 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 		res.Empty = true
 		return res
 	}
-	for _, ek := range cands {
+	exhaustive := len(cands) < limit // cands holds the whole order
+	for i := 0; i < len(cands); i++ {
+		ek := cands[i]
 		if tx.db.UsedBytes() <= target || res.Collections {
 			break
 		}
@@ -642,6 +660,16 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 		s := old.keyState()
 		if o1, o2, ok := ev.order(mk, &s); !ok || !bytes.Equal(appendEvictKey(nil, ev.gen, o1, o2, mk), ek) {
 			tx.del(bEvict, ek) // stale entry
+			continue
+		}
+		if nk, moved := tx.rescue(mk); moved {
+			// Read since its entry was written: it moves to its true,
+			// later place. If that is still inside this window, it is
+			// visited again there, so eviction follows the exact order.
+			res.Rescued++
+			if nk != nil && (exhaustive || bytes.Compare(nk, cands[len(cands)-1]) < 0) {
+				cands = insertSorted(cands, i+1, nk)
+			}
 			continue
 		}
 		ns, _, key := splitMetaKey(mk)

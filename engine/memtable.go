@@ -50,14 +50,15 @@ func newMemTree() *memTree {
 // same items by key for O(1) point lookups: only the committer reads the
 // active memtable's idx; once frozen, idx is read-only and shared.
 type memtable struct {
-	tree  *memTree
-	idx   map[string]*memItem
-	bytes int64  // approximate memory held
-	seg   uint64 // last WAL segment holding its writes
+	tree   *memTree
+	idx    map[string]*memItem
+	filter *memFilter // readers: which keys may be in tree (memfilter.go)
+	bytes  int64      // approximate memory held
+	seg    uint64     // last WAL segment holding its writes
 }
 
 func newMemtable() *memtable {
-	return &memtable{tree: newMemTree(), idx: make(map[string]*memItem, 1024)}
+	return &memtable{tree: newMemTree(), idx: make(map[string]*memItem, 1024), filter: new(memFilter)}
 }
 
 // lookup finds an entry by tree key (bucket byte + key).
@@ -87,6 +88,7 @@ func (m *memtable) set(it *memItem) {
 		m.bytes -= old.size()
 	}
 	m.bytes += it.size()
+	m.filter.add(it.key)
 	// The item's key is immutable, so the map may share its bytes.
 	m.idx[unsafe.String(unsafe.SliceData(it.key), len(it.key))] = it
 }

@@ -13,8 +13,9 @@ import (
 // memtable and the frozen memtables not yet in bbolt, newest first. A
 // layers value is immutable; publishers replace it whole.
 type layers struct {
-	mem *memTree
-	imm []*memtable
+	mem  *memTree
+	memF *memFilter // the keys that may be in mem
+	imm  []*memtable
 }
 
 // maxFrozen bounds the frozen memtables waiting for the flusher: when
@@ -27,9 +28,9 @@ const maxFrozen = 1
 func (db *DB) publish(mem *memTree, imm []*memtable) {
 	db.pubMu.Lock()
 	cur := db.view.Load()
-	next := &layers{mem: cur.mem, imm: cur.imm}
+	next := &layers{mem: cur.mem, memF: cur.memF, imm: cur.imm}
 	if mem != nil {
-		next.mem = mem
+		next.mem, next.memF = mem, db.active.filter
 	}
 	if imm != nil {
 		next.imm = imm
@@ -55,7 +56,7 @@ func (db *DB) rotate() {
 	db.pubMu.Lock()
 	cur := db.view.Load()
 	imm := append([]*memtable{frozen}, cur.imm...)
-	db.view.Store(&layers{mem: db.active.tree.Copy(), imm: imm})
+	db.view.Store(&layers{mem: db.active.tree.Copy(), memF: db.active.filter, imm: imm})
 	select {
 	case db.flushCh <- struct{}{}:
 	default:
@@ -111,7 +112,7 @@ func (db *DB) flushOldest(m *memtable) error {
 			imm = append(imm, x)
 		}
 	}
-	db.view.Store(&layers{mem: cur.mem, imm: imm})
+	db.view.Store(&layers{mem: cur.mem, memF: cur.memF, imm: imm})
 	db.flushed.Broadcast()
 	db.pubMu.Unlock()
 	if err := db.wal.removeThrough(m.seg); err != nil {

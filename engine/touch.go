@@ -24,6 +24,10 @@ const (
 	touchMax    = 1 << 20
 )
 
+// TouchBufferMax is the most keys the touch buffer holds; accesses to
+// other keys are dropped while it is full.
+const TouchBufferMax = touchMax
+
 type touchEntry struct {
 	at   int64
 	freq uint8
@@ -76,6 +80,30 @@ func (b *touchBuffer) take(mk []byte) (touchEntry, bool) {
 
 func (b *touchBuffer) drop(mk []byte) { b.take(mk) }
 
+// peek returns mk's entry, leaving it buffered.
+func (b *touchBuffer) peek(mk []byte) (touchEntry, bool) {
+	if b.n.Load() == 0 {
+		return touchEntry{}, false
+	}
+	s := b.shard(mk)
+	s.mu.Lock()
+	e, ok := s.m[string(mk)]
+	s.mu.Unlock()
+	return e, ok
+}
+
+// settle removes mk's entry if it is still e (a newer access recorded
+// meanwhile stays buffered).
+func (b *touchBuffer) settle(mk []byte, e touchEntry) {
+	s := b.shard(mk)
+	s.mu.Lock()
+	if cur, ok := s.m[string(mk)]; ok && cur == e {
+		delete(s.m, string(mk))
+		b.n.Add(-1)
+	}
+	s.mu.Unlock()
+}
+
 // SetNoTouch makes lookups in this transaction stop counting as accesses
 // (on == true) or count again. The dispatcher sets it around the commands
 // of CLIENT NO-TOUCH clients and around OBJECT-like commands, and must
@@ -110,7 +138,8 @@ func (tx *Tx) touching() bool {
 // state into m and, unless touching is off, records this access. mk is
 // the meta key (copied when stored).
 func (tx *Tx) noteLookup(mk []byte, m *Meta) {
-	tx.access(mk, m, tx.db.EvictPolicy().TracksReads() && tx.touching())
+	dbTracks := tx.dbNoteLookup(mk, m) // per-db policy and element owners (dblimit_index.go)
+	tx.access(mk, m, (tx.db.EvictPolicy().TracksReads() || dbTracks) && tx.touching())
 }
 
 // access merges the buffer into m and, when touch is set, applies one
@@ -203,22 +232,8 @@ func (db *DB) FlushTouches(limit int) (int, error) {
 		}
 	}
 	err := db.Update(func(tx *Tx) error {
-		var m Meta
 		for _, it := range items {
-			mk := []byte(it.mk)
-			raw := tx.get(bMeta, mk)
-			if raw == nil || decodeMeta(raw, &m) != nil {
-				continue
-			}
-			if it.e.at < m.AccessAt || (it.e.at == m.AccessAt && it.e.freq == m.Freq) {
-				continue
-			}
-			old := keyStateOf(&m)
-			m.AccessAt, m.Freq = it.e.at, it.e.freq
-			nw := keyStateOf(&m)
-			tx.reindex(mk, &old, &nw)
-			val := appendMeta(make([]byte, 0, len(raw)), &m)
-			tx.put(bMeta, mk, val) // same length: logical size unchanged
+			tx.persistTouch([]byte(it.mk), it.e)
 		}
 		return nil
 	})
@@ -226,15 +241,31 @@ func (db *DB) FlushTouches(limit int) (int, error) {
 		return 0, err
 	}
 	for _, it := range items {
-		s := b.shard([]byte(it.mk))
-		s.mu.Lock()
-		if cur, ok := s.m[it.mk]; ok && cur == it.e {
-			delete(s.m, it.mk)
-			b.n.Add(-1)
-		}
-		s.mu.Unlock()
+		b.settle([]byte(it.mk), it.e)
 	}
 	return len(items), nil
+}
+
+// persistTouch writes the buffered access e into mk's record and moves its
+// order-index entry. It reports the record's new order inputs; ok is false
+// when the record is gone or unreadable, or e is not newer than what the
+// record holds (then nothing is written). The record keeps its length, so
+// the logical size does not change.
+func (tx *Tx) persistTouch(mk []byte, e touchEntry) (s keyState, ok bool) {
+	raw := tx.get(bMeta, mk)
+	var m Meta
+	if raw == nil || decodeMeta(raw, &m) != nil {
+		return keyState{}, false
+	}
+	if e.at < m.AccessAt || (e.at == m.AccessAt && e.freq == m.Freq) {
+		return keyState{}, false
+	}
+	old := keyStateOf(&m)
+	m.AccessAt, m.Freq = e.at, e.freq
+	s = keyStateOf(&m)
+	tx.reindex(mk, &old, &s)
+	tx.put(bMeta, mk, appendMeta(make([]byte, 0, len(raw)), &m))
+	return s, true
 }
 
 // metaKeyOf returns the meta key of (db, key) in tx (tests).

@@ -34,7 +34,8 @@ type Tx struct {
 	// active memtable in a write transaction, a published snapshot of it in
 	// a read transaction), then frozen memtables waiting to be flushed.
 	mem  *memTree
-	memt *memtable // write transactions: the active memtable
+	memt *memtable  // write transactions: the active memtable
+	memF *memFilter // read transactions: mem's key filter (nil: search always)
 	imm  []*memtable
 	wbuf []byte // write transactions: this batch's WAL ops
 
@@ -74,7 +75,7 @@ func getTx(db *DB, btx *bolt.Tx, writable bool) *Tx {
 func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
 	tx.bk = [numBuckets]*bolt.Bucket{}
-	tx.mem, tx.memt, tx.imm, tx.probe = nil, nil, nil, memItem{}
+	tx.mem, tx.memt, tx.memF, tx.imm, tx.probe = nil, nil, nil, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	if cap(tx.wbuf) > 1<<20 {
 		tx.wbuf = nil
@@ -122,7 +123,7 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 			if it, ok := tx.memt.lookup(tx.pbuf); ok {
 				return it.value()
 			}
-		} else {
+		} else if tx.memF.mayHave(tx.pbuf) {
 			tx.probe.key = tx.pbuf
 			if it, ok := tx.mem.Get(&tx.probe); ok {
 				return it.value()

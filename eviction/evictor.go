@@ -25,7 +25,7 @@ import (
 // Options tune the evictor. Zero values take the defaults.
 type Options struct {
 	Interval        time.Duration // idle round period (default 10 ms)
-	TouchInterval   time.Duration // touch-buffer flush period (default 1 s)
+	TouchInterval   time.Duration // touch-buffer flush period (default 1 min; see flushDue)
 	MeasureInterval time.Duration // bbolt page measurement period (default 1 s)
 	HighWater       float64       // start evicting above this share of maxmemory (default 0.99)
 	LowWater        float64       // evict down to this share (default HighWater − 0.01)
@@ -42,7 +42,7 @@ func (o *Options) defaults() {
 		o.Interval = 10 * time.Millisecond
 	}
 	if o.TouchInterval <= 0 {
-		o.TouchInterval = time.Second
+		o.TouchInterval = time.Minute
 	}
 	if o.MeasureInterval <= 0 {
 		o.MeasureInterval = time.Second
@@ -127,6 +127,11 @@ func (e *Evictor) loop(ctx context.Context) {
 		var reply chan error
 		select {
 		case <-ctx.Done():
+			// Keep the recency of this run (best effort: the store
+			// closes after Wait).
+			if err := e.flushAllTouches(); err != nil && !errors.Is(err, engine.ErrClosed) {
+				e.log.Warn().Err(err).Msg("touch buffer not flushed at shutdown")
+			}
 			e.db.EvictorRoundDone()
 			return
 		case <-t.C:
@@ -176,7 +181,7 @@ func (e *Evictor) round(ctx context.Context) error {
 	limit := db.MaxMemory()
 	high := int64(float64(limit) * e.opts.HighWater)
 	over := limit > 0 && db.UsedBytes() > high
-	if db.PendingTouches() > 0 && (over || now.Sub(e.lastTouchFlush) >= e.opts.TouchInterval || db.PendingTouches() > 1<<19) {
+	if e.flushDue(now) {
 		if err := e.flushAllTouches(); err != nil {
 			return err
 		}
@@ -186,6 +191,21 @@ func (e *Evictor) round(ctx context.Context) error {
 		return nil
 	}
 	return e.evict(ctx, limit)
+}
+
+// flushDue says whether the touch buffer should be written into the store
+// now: every TouchInterval, and when it is half full (it drops accesses to
+// new keys once full). Eviction does not need it: EvictKeys consults the
+// buffer for every candidate (engine.Tx.rescue), so its order is exact
+// whatever is buffered. Flushing rarely is what keeps reads cheap under
+// LRU/LFU: a flush rewrites the record of every key read since the last
+// one, so at a 1 s period a uniform read load turned into an equal write
+// load; at 1 min each key read is rewritten at most once a minute. What a
+// crash can lose is the recency/frequency recorded since the last flush
+// (never data); a clean shutdown flushes.
+func (e *Evictor) flushDue(now time.Time) bool {
+	n := e.db.PendingTouches()
+	return n > 0 && (now.Sub(e.lastTouchFlush) >= e.opts.TouchInterval || n > engine.TouchBufferMax/2)
 }
 
 // evict brings usage under the low watermark, or finds that nothing is
