@@ -138,8 +138,7 @@ func (tx *Tx) touching() bool {
 // state into m and, unless touching is off, records this access. mk is
 // the meta key (copied when stored).
 func (tx *Tx) noteLookup(mk []byte, m *Meta) {
-	dbTracks := tx.dbNoteLookup(mk, m) // per-db policy and element owners (dblimit_index.go)
-	tx.access(mk, m, (tx.db.EvictPolicy().TracksReads() || dbTracks) && tx.touching())
+	tx.access(mk, m, tx.db.EvictPolicy().TracksReads() && tx.touching())
 }
 
 // access merges the buffer into m and, when touch is set, applies one
