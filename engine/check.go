@@ -232,6 +232,8 @@ func (tx *Tx) check(fix bool, isElem IsElem) CheckReport {
 		k, _ = c.Seek(binary.BigEndian.AppendUint64(nil, v+1))
 	}
 
+	tx.checkDBUsage(&rep, &fixes) // per-db usage and order (dblimit_check.go)
+
 	if fix {
 		for _, f := range fixes {
 			f()

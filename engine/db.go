@@ -128,6 +128,7 @@ type DB struct {
 	lastErr atomic.Value // string: last background/commit error
 
 	ev      evictState   // size accounting, eviction index, touch buffer (evict.go)
+	dbl     dbLimits     // per-database limits, usage and order (dblimit.go)
 	compact compactState // online compaction status (compact.go)
 
 	// Online compaction seams (compact.go), to be set by the storage layer:

@@ -22,8 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Policy is a maxmemory-policy.
@@ -270,28 +268,7 @@ func (db *DB) EffectiveFreq(m *Meta, now int64) uint8 {
 // ok == false when the key is not a candidate (noeviction, or volatile-*
 // and no expiry).
 func (ev *evictState) order(mk []byte, s *keyState) (o1, o2 uint64, ok bool) {
-	p := ev.policy
-	if p == PolicyNoEviction || (p.Volatile() && s.expireAt == 0) {
-		return 0, 0, false
-	}
-	switch p {
-	case PolicyAllKeysLRU, PolicyVolatileLRU:
-		return uint64(s.accessAt), 0, true
-	case PolicyAllKeysLRS, PolicyVolatileLRS:
-		return uint64(s.storedAt), 0, true
-	case PolicyAllKeysRandom, PolicyVolatileRandom:
-		return xxhash.Sum64(binary.BigEndian.AppendUint64(append([]byte(nil), mk...), ev.seed)), 0, true
-	case PolicyVolatileTTL:
-		return uint64(s.expireAt), uint64(s.accessAt), true
-	}
-	// LFU: the decayed counter falls by one per decay period since the
-	// last access, so ordering by counter·decay + access minute orders by
-	// the decayed counter at any later time; ties by recency.
-	d := ev.decay.Load()
-	if d <= 0 {
-		return uint64(s.freq), uint64(s.accessAt), true
-	}
-	return uint64(s.freq)*uint64(d) + uint64(s.accessAt/minuteMillis), uint64(s.accessAt), true
+	return policyOrder(ev.policy, ev.seed, ev.decay.Load(), mk, s)
 }
 
 func appendEvictKey(buf []byte, gen byte, o1, o2 uint64, mk []byte) []byte {
@@ -311,6 +288,7 @@ func (ev *evictState) indexed(mk []byte) bool {
 
 // reindex moves mk's index entry from old to new (nil = absent).
 func (tx *Tx) reindex(mk []byte, old, new *keyState) {
+	tx.dbReindex(mk, old, new) // per-db order (dblimit_index.go)
 	ev := &tx.db.ev
 	if !ev.indexed(mk) {
 		return
@@ -373,6 +351,7 @@ func (o *oldState) keyState() keyState {
 // accountPut is the Put hook run just before the record is stored: index
 // entry and logical size. val is the encoded record.
 func (tx *Tx) accountPut(mk []byte, old *oldState, m *Meta, val []byte) {
+	tx.dbAccountPut(mk, old, m, int64(len(mk)+len(val))-old.size) // per-db usage (dblimit.go)
 	ns := keyStateOf(m)
 	if old.exists {
 		os := old.keyState()
@@ -398,6 +377,7 @@ func (tx *Tx) forgetMeta(mk []byte, old *oldState) {
 	os := old.keyState()
 	tx.reindex(mk, &os, nil)
 	tx.addLogical(-old.size)
+	tx.dbAccountMeta(mk, -old.size) // per-db usage (dblimit.go)
 	tx.db.ev.touches.drop(mk)
 }
 

@@ -70,14 +70,24 @@ func (db *DB) ExpireNow(limit int) (int, error) {
 
 // expireDue removes up to limit due keys from the front of the expire index.
 // Index entries whose key no longer carries that time (stale) are dropped.
-func (tx *Tx) expireDue(limit int) int {
+func (tx *Tx) expireDue(limit int) int { return tx.expireDueIn(limit, nil) }
+
+// expireDueIn is expireDue restricted to meta keys starting with prefix (a
+// namespace; nil = all). Other keys are skipped: at most 64×limit entries
+// are walked.
+func (tx *Tx) expireDueIn(limit int, prefix []byte) int {
 	type due struct{ ek, mk []byte }
 	var todo []due
 	c := tx.cursor(bExpire)
-	for k, _ := c.First(); k != nil && len(todo) < limit; k, _ = c.Next() {
+	walked := 0
+	for k, _ := c.First(); k != nil && len(todo) < limit && walked < 64*limit; k, _ = c.Next() {
+		walked++
 		at, mk := splitExpireKey(k)
 		if at > tx.Now {
 			break
+		}
+		if prefix != nil && !bytes.HasPrefix(mk, prefix) {
+			continue
 		}
 		todo = append(todo, due{bytes.Clone(k), bytes.Clone(mk)})
 	}
@@ -94,9 +104,7 @@ func (tx *Tx) expireDue(limit int) int {
 		if db, ok := tx.dbOfNS(ns); ok {
 			tx.Modified(db, key)
 			tx.countExpired(db, key)
-		} else {
-			tx.db.stats.ExpiredKeys.Add(1)
-		}
+		} // else a hidden or flushed namespace's key: not a user key, not counted
 		removed++
 	}
 	return removed

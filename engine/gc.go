@@ -63,7 +63,8 @@ func (tx *Tx) reclaimVersion(gk []byte, version uint64, limit int) int {
 		keys = append(keys, bytes.Clone(it.k))
 		size += int64(len(it.k) + len(it.v))
 	}
-	tx.addLogical(-size) // usage (usage.go)
+	tx.addLogical(-size)                             // usage (usage.go)
+	tx.dbReclaimed(version, size, len(keys) < limit) // per-db usage (dblimit.go)
 	for _, k := range keys {
 		tx.del(bData, k)
 	}

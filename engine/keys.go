@@ -13,6 +13,8 @@ package engine
 //	           'n' | ns(4)                        → ∅   (flushed namespaces to reclaim)
 //	s  sys     name                               → engine counters and the db→namespace map
 //	t  tag     ns(4) | len(tag)(4) | tag | hash(8) | key → ∅   (keys by cache tag, tags.go)
+//	o  owner   version(8)                     → ns(4)  (namespace whose usage a collection's elements count in, dblimit.go)
+//	w  dbevict ns(4) | o1(8) | o2(8) | metaKey → ∅   (per-database eviction order, namespaces with a limit, dblimit_index.go)
 //
 // Integers are big-endian so byte order equals numeric order.
 //
@@ -47,11 +49,13 @@ const (
 	bGC
 	bSys
 	bTag
+	bOwner
+	bDBEvict
 	numBuckets
 )
 
 // bucketNames are the bbolt bucket names, indexed by bucketID.
-var bucketNames = [numBuckets][]byte{[]byte("m"), []byte("d"), []byte("e"), []byte("v"), []byte("g"), []byte("s"), []byte("t")}
+var bucketNames = [numBuckets][]byte{[]byte("m"), []byte("d"), []byte("e"), []byte("v"), []byte("g"), []byte("s"), []byte("t"), []byte("o"), []byte("w")}
 
 const (
 	nsLen       = 4
@@ -66,8 +70,11 @@ const (
 var (
 	sysNextVersion = []byte("nextversion")
 	sysNextNS      = []byte("nextns")
-	sysNSPrefix    = "ns:"    // "ns:" + db(4) → ns(4)
-	sysCountPrefix = "count:" // "count:" + ns(4) → keys(8) | expires(8)
+	sysNSPrefix    = "ns:"       // "ns:" + db(4) → ns(4)
+	sysCountPrefix = "count:"    // "count:" + ns(4) → keys(8) | expires(8)
+	sysNSUsage     = "usage:ns:" // "usage:ns:" + ns(4) → logical bytes(8) (dblimit.go)
+	sysDBConf      = "dbconf:"   // "dbconf:" + db(4) → limit(8) | policy(1) (dblimit.go)
+	sysDBIndex     = "dbidx:"    // "dbidx:" + ns(4) → per-database order index state (dblimit_index.go)
 )
 
 // KeyHash is the 64-bit hash that orders keys inside a namespace and serves as
@@ -151,3 +158,21 @@ func u64(b []byte) uint64 {
 }
 
 func putU64(v uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v) }
+
+// ownerKey is a collection version's key in the owner bucket.
+func ownerKey(version uint64) []byte { return putU64(version) }
+
+// sysNSKeyed appends ns (or a db index) to a sys key prefix.
+func sysNSKeyed(prefix string, n uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte(prefix), n)
+}
+
+// appendDBEvictKey appends ns|o1|o2|metaKey (bucket w).
+func appendDBEvictKey(buf []byte, ns uint32, o1, o2 uint64, mk []byte) []byte {
+	buf = binary.BigEndian.AppendUint32(buf, ns)
+	buf = binary.BigEndian.AppendUint64(buf, o1)
+	buf = binary.BigEndian.AppendUint64(buf, o2)
+	return append(buf, mk...)
+}
+
+const dbEvictHdrLen = nsLen + 8 + 8

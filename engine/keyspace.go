@@ -170,6 +170,9 @@ func (tx *Tx) expireKey(db int, key []byte) {
 }
 
 func (tx *Tx) countExpired(db int, key []byte) {
+	if db < 0 || db >= tx.db.opts.Databases {
+		return // a hidden database's record (CACHE.FETCH compute times): not a user key
+	}
 	tx.db.stats.ExpiredKeys.Add(1)
 	if h := tx.db.hooks.Expired; h != nil {
 		h(tx, db, key)

@@ -138,7 +138,8 @@ func (tx *Tx) touching() bool {
 // state into m and, unless touching is off, records this access. mk is
 // the meta key (copied when stored).
 func (tx *Tx) noteLookup(mk []byte, m *Meta) {
-	tx.access(mk, m, tx.db.EvictPolicy().TracksReads() && tx.touching())
+	dbTracks := tx.dbNoteLookup(mk, m) // per-db policy and element owners (dblimit_index.go)
+	tx.access(mk, m, (tx.db.EvictPolicy().TracksReads() || dbTracks) && tx.touching())
 }
 
 // access merges the buffer into m and, when touch is set, applies one

@@ -257,6 +257,7 @@ func (tx *Tx) addLogical(d int64) {
 
 // finishUsage persists the logical size with the batch (tx.finish hook).
 func (tx *Tx) finishUsage() {
+	tx.finishDBUsage() // per-db usage (dblimit.go)
 	if tx.db.ev.logicalDirty {
 		tx.db.ev.logicalDirty = false
 		tx.put(bSys, sysLogical, putU64(uint64(tx.db.ev.logical.Load())))
@@ -271,12 +272,14 @@ func (tx *Tx) elemPutHook(k, old, val []byte) {
 		d -= int64(len(k) + len(old))
 	}
 	tx.addLogical(d)
+	tx.dbAccountElem(k, d) // per-db usage (dblimit.go)
 }
 
 // elemDelHook accounts an element removal (old == nil: nothing was there).
 func (tx *Tx) elemDelHook(k, old []byte) {
 	if old != nil {
 		tx.addLogical(-int64(len(k) + len(old)))
+		tx.dbAccountElem(k, -int64(len(k)+len(old))) // per-db usage (dblimit.go)
 	}
 }
 
@@ -285,6 +288,7 @@ func (tx *Tx) elemDelHook(k, old []byte) {
 func (db *DB) loadUsage() error {
 	return db.Update(func(tx *Tx) error {
 		tx.loadIndexState()
+		tx.loadDBUsage() // per-db usage, settings, indexes (dblimit.go)
 		if v := tx.get(bSys, sysLogical); len(v) == 8 {
 			db.ev.logical.Store(int64(binary.BigEndian.Uint64(v)))
 			return nil
