@@ -178,6 +178,9 @@ func (e *Evictor) round(ctx context.Context) error {
 			break
 		}
 	}
+	if err := e.perDB(ctx); err != nil { // per-database limits (perdb.go)
+		return err
+	}
 	limit := db.MaxMemory()
 	high := int64(float64(limit) * e.opts.HighWater)
 	over := limit > 0 && db.UsedBytes() > high
