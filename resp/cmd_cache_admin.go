@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"strconv"
 	"strings"
 
@@ -18,16 +19,18 @@ func cacheAdminCommands() []*Command {
 	own := FlagNoScript | FlagNoMulti
 	return []*Command{
 		{Name: "cache.stats", Arity: -1, Flags: FlagReadonly, Group: g, Summary: "Returns cache statistics: hits, misses, count, volume, evictions, expirations.", Run: cmdCacheStats},
-		{Name: "cache.cull", Arity: 1, Flags: own, Group: g, Summary: "Removes expired keys and evicts down to maxmemory now; returns the count.", Run: cmdCacheCull},
-		{Name: "cache.expire", Arity: 1, Flags: own, Group: g, Summary: "Removes every expired key now; returns the count.", Run: cmdCacheExpire},
+		{Name: "cache.cull", Arity: -1, Flags: own, Group: g, Summary: "Removes expired keys and evicts down to maxmemory (or a db's own limit) now; returns the count.", Run: cmdCacheCull},
+		{Name: "cache.expire", Arity: -1, Flags: own, Group: g, Summary: "Removes every expired key (of every db, or of one) now; returns the count.", Run: cmdCacheExpire},
+		{Name: "cache.config", Arity: -3, Flags: own, Group: g, Summary: "Gets, sets or resets a database's own maxmemory and maxmemory-policy.", Run: cmdCacheConfig},
 		{Name: "cache.check", Arity: -1, Flags: own, Group: g, Summary: "Verifies (and with FIX repairs) counters and indexes; returns the problems found.", Run: cmdCacheCheck},
 	}
 }
 
 // cmdCacheStats: CACHE.STATS [db] [RESET] → a map (RESP2: flat array):
 // hits, misses (keyspace lookups, server-wide), count (keys of db, or of
-// every database), volume (used_memory: bytes on disk, server-wide),
-// evictions, expirations (server-wide). RESET zeroes hits, misses,
+// every database), volume (used_memory: bytes on disk; with a db, that
+// db's share: its logical bytes × the same ratio), evictions, expirations
+// (server-wide, with or without a db). RESET zeroes hits, misses,
 // evictions and expirations after reporting them (as CONFIG RESETSTAT
 // zeroes INFO's). A bad db → ERR DB index is out of range.
 func cmdCacheStats(c *Ctx, args [][]byte) error {
@@ -56,13 +59,17 @@ func cmdCacheStats(c *Ctx, args [][]byte) error {
 			count += n
 		}
 	}
+	volume := c.S.DB().UsedBytes()
+	if db >= 0 {
+		volume = c.S.DB().DBUsedBytes(db)
+	}
 	st, es := &c.S.stats, c.S.DB().Stats()
 	fields := []struct {
 		name string
 		v    int64
 	}{
 		{"hits", st.KeyspaceHits.Load()}, {"misses", st.KeyspaceMisses.Load()},
-		{"count", count}, {"volume", c.S.DB().UsedBytes()},
+		{"count", count}, {"volume", volume},
 		{"evictions", es.EvictedKeys.Load()}, {"expirations", es.ExpiredKeys.Load()},
 	}
 	if reset {
@@ -92,10 +99,38 @@ func expireAll(db *engine.DB) (int, error) {
 	return total, nil
 }
 
-// cmdCacheExpire: CACHE.EXPIRE → the number of expired keys removed now
-// (server-wide: the expire index orders all databases together).
+// optionalDB parses CACHE.CULL's and CACHE.EXPIRE's optional db argument
+// (-1 = none).
+func optionalDB(c *Ctx, args [][]byte) (int, error) {
+	switch len(args) {
+	case 1:
+		return -1, nil
+	case 2:
+		n, ok := datatypes.ParseInt(args[1])
+		if !ok {
+			return 0, ErrNotInteger
+		}
+		if n < 0 || n >= int64(c.S.DB().Databases()) {
+			return 0, ErrDBIndex
+		}
+		return int(n), nil
+	}
+	return 0, ErrSyntax
+}
+
+// cmdCacheExpire: CACHE.EXPIRE [db] → the number of expired keys removed
+// now, of every database or only of db.
 func cmdCacheExpire(c *Ctx, args [][]byte) error {
-	n, err := expireAll(c.S.DB())
+	d, err := optionalDB(c, args)
+	if err != nil {
+		return err
+	}
+	var n int
+	if d >= 0 {
+		n, err = c.S.DB().ExpireAllDB(d)
+	} else {
+		n, err = expireAll(c.S.DB())
+	}
 	if err != nil {
 		return err
 	}
@@ -108,9 +143,27 @@ func cmdCacheExpire(c *Ctx, args [][]byte) error {
 // buffered accesses, then (with a maxmemory set and usage over it)
 // reclaims dropped collections and evicts in the policy's exact order
 // until usage is at most maxmemory. Under noeviction only expiry runs.
-// Server-wide, as the budget and the order are.
+// Server-wide, as the budget and the order are. CACHE.CULL <db> works on
+// db only: its due keys, then (with its own maxmemory) eviction from its
+// own order down to that limit.
 func cmdCacheCull(c *Ctx, args [][]byte) error {
+	d, err := optionalDB(c, args)
+	if err != nil {
+		return err
+	}
 	db := c.S.DB()
+	if d >= 0 {
+		removed, err := db.ExpireAllDB(d)
+		if err != nil {
+			return err
+		}
+		n, _, err := db.ShrinkDB(context.Background(), d, 256, db.DBSettings(d).MaxMemory, 100_000)
+		if err != nil {
+			return err
+		}
+		c.W.Int(int64(removed + n))
+		return nil
+	}
 	removed, err := expireAll(db)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ type Config struct {
 	mu     sync.RWMutex
 	values map[string]string // canonical name → current value (canonical spelling)
 	file   string            // config file path, for CONFIG REWRITE
+	dbs    dbDirectives      // db-maxmemory, db-maxmemory-policy (cmd_cache_config.go)
 
 	onChange func(name string) // set by the server to apply runtime changes
 }
@@ -172,6 +173,9 @@ func NewConfig() *Config {
 
 // Set validates and stores one directive (startup path: immutables allowed).
 func (c *Config) Set(name, value string) error {
+	if ok, err := c.setDBDirective(name, value); ok { // per-db (cmd_cache_config.go)
+		return err
+	}
 	d, ok := directives[strings.ToLower(name)]
 	if !ok {
 		return fmt.Errorf("unknown directive '%s'", name)
@@ -376,6 +380,7 @@ func (c *Config) Rewrite() error {
 	for _, n := range names {
 		fmt.Fprintf(&sb, "%s %s\n", n, quoteConfig(c.values[n]))
 	}
+	c.rewriteDB(&sb) // per-db directives (cmd_cache_config.go)
 	c.mu.RUnlock()
 	tmp := c.file + ".tmp"
 	if err := os.WriteFile(tmp, []byte(sb.String()), 0o644); err != nil {

@@ -159,7 +159,7 @@ func (c *Client) classify(args [][]byte) (*Command, txKind, error) {
 	if c.inMulti() && cmd.Flags&FlagNoMulti == 0 {
 		return cmd, kindQueue, nil
 	}
-	if cmd.Flags&FlagDenyOOM != 0 && c.srv.overLimit() {
+	if cmd.Flags&FlagDenyOOM != 0 && (c.srv.overLimit() || c.srv.dbOverLimit(c.db)) {
 		return cmd, kindNone, ErrOOM
 	}
 	return cmd, kindOf(cmd), nil

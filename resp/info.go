@@ -553,6 +553,7 @@ func infoDiskcache(ic *infoCtx) {
 		return r
 	}, lastErr)
 	ic.kv("last_error", lastErr)
+	infoDBLimits(ic) // per-db usage and limits (cmd_cache_config.go)
 }
 
 // --- instantaneous_* sampling

@@ -477,7 +477,7 @@ func (r *scriptRun) exec(L *lua.LState) ([]byte, error) {
 		if r.readOnly {
 			return nil, ErrLuaWriteInRO
 		}
-		if cmd.Flags&FlagDenyOOM != 0 && !r.wrote.Load() && r.srv.overLimit() {
+		if cmd.Flags&FlagDenyOOM != 0 && !r.wrote.Load() && (r.srv.overLimit() || r.srv.dbOverLimit(r.db)) {
 			return nil, ErrLuaOOM
 		}
 		r.wrote.Store(true)

@@ -114,6 +114,7 @@ func New(o Options) *Server {
 	o.Config.onChange = s.applyConfig
 	s.applyConfig("proto-max-bulk-len")
 	s.applyEvictionConfig("")
+	s.applyDBConfig() // db-maxmemory directives over stored settings (cmd_cache_config.go)
 	s.installHooks()
 	return s
 }
