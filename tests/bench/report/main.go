@@ -19,6 +19,11 @@ import (
 	"strings"
 )
 
+var (
+	steadyFactor = 5.0
+	writeTests   = map[string]bool{} // tests held to the steady-state rule
+)
+
 const (
 	beginMarker = "<!-- bench:begin (written by tests/bench/bench.sh; edits between the markers are replaced) -->"
 	endMarker   = "<!-- bench:end -->"
@@ -26,11 +31,25 @@ const (
 
 type key struct{ mode, server, test, pipeline string }
 
-type sample struct{ rps, p50, p99 float64 }
+type sample struct {
+	rps, p50, p99 float64
+	ov            overlay
+	hasOv         bool
+}
+
+// overlay is what one diskcached run did to its write overlay (raw CSV
+// columns 13–22; empty for other servers and for runs before they existed).
+type overlay struct {
+	requests, secs, size, end, peak, written, flushed, flushes, mbps float64
+	steady                                                           bool
+}
 
 type stat struct {
 	rps, p50, p99 float64
 	n, errors     int
+	ov            overlay // medians over rounds (diskcached rows with overlay columns)
+	ovRuns        int     // rounds with overlay figures
+	steadyRuns    int     // of them, rounds that wrote ≥ steady × overlay-size
 }
 
 func main() {
@@ -39,11 +58,17 @@ func main() {
 	out := flag.String("out", "", "output prefix (writes PREFIX.md, PREFIX-summary.csv, PREFIX.dat, PREFIX.gnuplot)")
 	docs := flag.String("docs", "", "markdown file whose bench block to replace (optional)")
 	note := flag.String("note", "", "one line describing the run")
+	flag.Float64Var(&steadyFactor, "steady", 5, "overlays a steady-state diskcached write run writes")
+	wt := flag.String("write-tests", "set,incr,mset,lpush,rpush,lpop,rpop,hset,sadd,spop,zadd,zpopmin",
+		"tests the steady-state rule applies to (comma-separated)")
 	flag.Parse()
 	if *raw == "" || *out == "" {
 		log.Fatal("usage: report -raw FILE -resources FILE -out PREFIX [-docs FILE] [-note TEXT]")
 	}
 
+	for _, t := range strings.Split(*wt, ",") {
+		writeTests[strings.TrimSpace(t)] = true
+	}
 	rows, err := readCSV(*raw)
 	if err != nil {
 		log.Fatal(err)
@@ -104,9 +129,11 @@ func readCSV(path string) ([][]string, error) {
 	return all, nil
 }
 
-// aggregate takes the median over rounds of rps, p50 and p99 for each
-// mode/server/test/pipeline. Raw columns: round,mode,server,test,pipeline,
-// requests,rps,avg,min,p50,p95,p99,max.
+// aggregate takes the median over rounds of rps, p50 and p99 (and of the
+// overlay figures) for each mode/server/test/pipeline. Raw columns:
+// round,mode,server,test,pipeline,requests,rps,avg,min,p50,p95,p99,max,
+// seconds,overlay_size,overlay_end,overlay_peak,overlay_written,
+// flushed_bytes,flushes,flush_mbps,steady,wal_end.
 func aggregate(rows [][]string) (map[key]stat, []string, []string) {
 	samples := map[key][]sample{}
 	errs := map[key]int{}
@@ -133,16 +160,43 @@ func aggregate(rows [][]string) (map[key]stat, []string, []string) {
 			errs[k]++
 			continue
 		}
-		samples[k] = append(samples[k], sample{rps, p50, p99})
+		ov, hasOv := parseOverlay(r)
+		samples[k] = append(samples[k], sample{rps, p50, p99, ov, hasOv})
 	}
 	stats := map[key]stat{}
 	for k, ss := range samples {
-		stats[k] = stat{
+		st := stat{
 			rps: median(ss, func(s sample) float64 { return s.rps }),
 			p50: median(ss, func(s sample) float64 { return s.p50 }),
 			p99: median(ss, func(s sample) float64 { return s.p99 }),
 			n:   len(ss), errors: errs[k],
 		}
+		var ovs []sample
+		for _, s := range ss {
+			if s.hasOv {
+				ovs = append(ovs, s)
+				if s.ov.steady {
+					st.steadyRuns++
+				}
+			}
+		}
+		if st.ovRuns = len(ovs); st.ovRuns > 0 {
+			med := func(f func(overlay) float64) float64 {
+				return median(ovs, func(s sample) float64 { return f(s.ov) })
+			}
+			st.ov = overlay{
+				requests: med(func(o overlay) float64 { return o.requests }),
+				secs:     med(func(o overlay) float64 { return o.secs }),
+				size:     med(func(o overlay) float64 { return o.size }),
+				end:      med(func(o overlay) float64 { return o.end }),
+				peak:     med(func(o overlay) float64 { return o.peak }),
+				written:  med(func(o overlay) float64 { return o.written }),
+				flushed:  med(func(o overlay) float64 { return o.flushed }),
+				flushes:  med(func(o overlay) float64 { return o.flushes }),
+				mbps:     med(func(o overlay) float64 { return o.mbps }),
+			}
+		}
+		stats[k] = st
 	}
 	for k, n := range errs {
 		if _, ok := stats[k]; !ok {
@@ -150,6 +204,24 @@ func aggregate(rows [][]string) (map[key]stat, []string, []string) {
 		}
 	}
 	return stats, modes, tests
+}
+
+// parseOverlay reads a raw row's overlay columns; false when the row has
+// none (other servers, older raw files).
+func parseOverlay(r []string) (overlay, bool) {
+	if len(r) < 22 || r[14] == "" {
+		return overlay{}, false
+	}
+	var v [9]float64
+	for i, col := range []int{5, 13, 14, 15, 16, 17, 18, 19, 20} {
+		f, err := strconv.ParseFloat(r[col], 64)
+		if err != nil {
+			return overlay{}, false
+		}
+		v[i] = f
+	}
+	return overlay{requests: v[0], secs: v[1], size: v[2], end: v[3], peak: v[4], written: v[5],
+		flushed: v[6], flushes: v[7], mbps: v[8], steady: r[21] == "1"}, true
 }
 
 func median(ss []sample, f func(sample) float64) float64 {
@@ -185,14 +257,24 @@ var modeText = map[string]string{
 
 func render(stats map[key]stat, modes, tests []string, res map[string]map[string]map[string]string, note string) string {
 	var b strings.Builder
+	if len(modes) == 0 { // STARTUP_ONLY: the start-to-PONG table alone
+		if note != "" {
+			fmt.Fprintf(&b, "Run: %s.\n\n", note)
+		}
+		renderStartup(&b, res)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "### Throughput and latency (median over rounds)\n\n")
 	if note != "" {
 		fmt.Fprintf(&b, "Run: %s.\n\n", note)
 	}
+	fmt.Fprintf(&b, "diskcached's write overlay during each measured run (medians over rounds): MB in the overlay at the end / "+
+		"peak (sampled every ~0.2 s), MB/s flushed to bbolt (memtable bytes), and overlays written per run "+
+		"(✓ when every round wrote ≥ %g × `overlay-size`, the steady-state rule; write tests are sized for it).\n\n", steadyFactor)
 	for _, m := range modes {
-		fmt.Fprintf(&b, "#### Durability `%s` (%s)\n\n", m, modeText[m])
-		b.WriteString("| test | P | redis rps | diskcached rps | noop rps | dc ÷ redis | dc ÷ noop | redis p50 / p99 ms | diskcached p50 / p99 ms | p99 dc ÷ redis |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "#### Durability `%s` (%s)%s\n\n", m, modeText[m], overlaySizeText(stats, m))
+		b.WriteString("| test | P | redis rps | diskcached rps | noop rps | dc ÷ redis | dc ÷ noop | redis p50 / p99 ms | diskcached p50 / p99 ms | p99 dc ÷ redis | dc overlay end / peak MB | dc flush MB/s | dc overlays written |\n")
+		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, tp := range tests {
 			t, p, _ := strings.Cut(tp, "/")
 			r, rok := stats[key{m, "redis", t, p}]
@@ -201,16 +283,44 @@ func render(stats map[key]stat, modes, tests []string, res map[string]map[string
 			if !rok && !dok && !nok {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				strings.ToUpper(t), p, rps(r, rok), rps(d, dok), rps(n, nok),
 				ratio(d.rps, r.rps, dok && rok), ratio(d.rps, n.rps, dok && nok),
-				lat(r, rok), lat(d, dok), ratio(d.p99, r.p99, dok && rok))
+				lat(r, rok), lat(d, dok), ratio(d.p99, r.p99, dok && rok), overlayCols(d, dok, writeTests[t]))
 		}
 		b.WriteString("\n")
 	}
 	renderTargets(&b, stats, modes, res)
 	renderResources(&b, modes, res)
 	return b.String()
+}
+
+// overlaySizeText names the overlay size diskcached ran with in mode m.
+func overlaySizeText(stats map[key]stat, m string) string {
+	for k, s := range stats {
+		if k.mode == m && k.server == "diskcached" && s.ovRuns > 0 && s.ov.size > 0 {
+			return fmt.Sprintf(", diskcached `overlay-size` %.0f MiB", s.ov.size/(1<<20))
+		}
+	}
+	return ""
+}
+
+// overlayCols formats the three overlay columns of a diskcached row; the
+// steady-state verdict only for write tests.
+func overlayCols(d stat, ok, write bool) string {
+	if !ok || d.ovRuns == 0 {
+		return "– | – | –"
+	}
+	over := "–"
+	if write && d.ov.size > 0 {
+		over = fmt.Sprintf("%.1f", d.ov.written/d.ov.size)
+		if d.steadyRuns == d.ovRuns {
+			over += " ✓"
+		} else {
+			over += fmt.Sprintf(" (%d/%d rounds ≥ %g)", d.steadyRuns, d.ovRuns, steadyFactor)
+		}
+	}
+	return fmt.Sprintf("%.1f / %.1f | %.1f | %s", d.ov.end/(1<<20), d.ov.peak/(1<<20), d.ov.mbps, over)
 }
 
 func rps(s stat, ok bool) string {
@@ -346,24 +456,60 @@ func renderResources(b *strings.Builder, modes []string, res map[string]map[stri
 		}
 	}
 	b.WriteString("\n")
-	if res["startup"] != nil {
-		b.WriteString("### Start to first PONG (`appendfsync everysec`, store written and shut down cleanly first)\n\n")
-		b.WriteString("Redis's AOF was rewritten (BGREWRITEAOF) before the restart, its fastest case: an RDB preamble.\n\n")
-		b.WriteString("| server | keys on disk | start → first PONG ms | Redis AOF load ms (its log) | data dir MB | peak RssAnon MB after start |\n")
-		b.WriteString("|---|---:|---:|---:|---:|---:|\n")
-		for _, s := range []string{"redis", "diskcached"} {
-			if res["startup"][s] == nil {
-				continue
-			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", s, raw("startup", s, "keys"),
-				raw("startup", s, "first_pong_ms"), raw("startup", s, "aof_load_ms"),
-				mb("startup", s, "disk_bytes", 1<<20), mb("startup", s, "rss_anon_peak_kb", 1024))
-		}
-		b.WriteString("\n")
-	}
+	renderStartup(b, res)
 	if v, ok := res["all"]["all"]["bench_seconds"]; ok {
 		fmt.Fprintf(b, "Measured part of the run took %s s.\n", v)
 	}
+}
+
+// startupCases are the start-to-PONG cases bench.sh measures, in table order.
+var startupCases = []struct{ name, what string }{
+	{"diskcached", "diskcached, clean shutdown"},
+	{"diskcached-crash", "diskcached after SIGKILL with ~1 overlay of unflushed writes (log replay)"},
+	{"redis-aof", "redis AOF, a log of SET commands (as loaded)"},
+	{"redis-aof-preamble", "redis AOF after BGREWRITEAOF (RDB preamble)"},
+	{"redis-rdb", "redis RDB (`appendonly no`, dump.rdb)"},
+}
+
+// renderStartup writes the start-to-first-PONG table (bench.sh's startup
+// test), when it ran.
+func renderStartup(b *strings.Builder, res map[string]map[string]map[string]string) {
+	st := res["startup"]
+	if st == nil {
+		return
+	}
+	get := func(c, metric string) string {
+		if v, ok := st[c][metric]; ok && v != "" {
+			return v
+		}
+		return "–"
+	}
+	mb := func(c, metric string, div float64) string {
+		v, ok := num(res, "startup", c, metric)
+		if !ok {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", v/div)
+	}
+	b.WriteString("### Start to first PONG (store loaded through `redis-cli --pipe`, shut down, restarted)\n\n")
+	b.WriteString("Median over restarts of the time from process start to the first `PONG` (`appendfsync everysec` on restart); ")
+	b.WriteString("Redis's own \"DB loaded\" log figure beside it. Load average " + get("all", "load_average_start") +
+		" at the start of this test, " + get("all", "load_average_end") + " at its end.\n\n")
+	b.WriteString("| case | keys | start → first PONG ms (median) | each restart ms | Redis's load log ms | on disk MB | peak RssAnon MB | pre-load s |\n")
+	b.WriteString("|---|---:|---:|---|---:|---:|---:|---:|\n")
+	for _, c := range startupCases {
+		if st[c.name] == nil {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.what, get(c.name, "keys"),
+			get(c.name, "first_pong_ms"), get(c.name, "first_pong_runs_ms"), get(c.name, "load_log_ms"),
+			mb(c.name, "disk_bytes", 1<<20), mb(c.name, "rss_anon_peak_kb", 1024), mb(c.name, "load_ms", 1000))
+	}
+	if v, ok := num(res, "startup", "diskcached-crash", "overlay_bytes_at_kill"); ok {
+		w, _ := num(res, "startup", "diskcached-crash", "wal_bytes_at_kill")
+		fmt.Fprintf(b, "\nAt the last SIGKILL the overlay held %.1f MB and the current log segment %.1f MB.\n", v/(1<<20), w/(1<<20))
+	}
+	b.WriteString("\n")
 }
 
 func writeSummary(path string, stats map[key]stat) error {
@@ -376,10 +522,19 @@ func writeSummary(path string, stats map[key]stat) error {
 		return fmt.Sprint(a.mode, a.test, a.pipeline, a.server) < fmt.Sprint(b.mode, b.test, b.pipeline, b.server)
 	})
 	var b strings.Builder
-	b.WriteString("mode,test,pipeline,server,median_rps,median_p50_ms,median_p99_ms,rounds,errors\n")
+	b.WriteString("mode,test,pipeline,server,median_rps,median_p50_ms,median_p99_ms,rounds,errors," +
+		"median_requests,median_seconds,overlay_size,median_overlay_end,median_overlay_peak,median_overlay_written," +
+		"median_flushed_bytes,median_flushes,median_flush_mbps,steady_rounds\n")
 	for _, k := range keys {
 		s := stats[k]
-		fmt.Fprintf(&b, "%s,%s,%s,%s,%.0f,%.3f,%.3f,%d,%d\n", k.mode, k.test, k.pipeline, k.server, s.rps, s.p50, s.p99, s.n, s.errors)
+		fmt.Fprintf(&b, "%s,%s,%s,%s,%.0f,%.3f,%.3f,%d,%d", k.mode, k.test, k.pipeline, k.server, s.rps, s.p50, s.p99, s.n, s.errors)
+		if o := s.ov; s.ovRuns > 0 {
+			fmt.Fprintf(&b, ",%.0f,%.2f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d", o.requests, o.secs, o.size, o.end, o.peak,
+				o.written, o.flushed, o.flushes, o.mbps, s.steadyRuns)
+		} else {
+			b.WriteString(",,,,,,,,,,")
+		}
+		b.WriteString("\n")
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
