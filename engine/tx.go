@@ -29,6 +29,7 @@ type Tx struct {
 	writable bool
 
 	bk [numBuckets]*bolt.Bucket
+	bc [numBuckets]*bolt.Cursor // point lookups (boltGet)
 
 	// The overlay layers above bbolt, newest first: mem (the committer's
 	// active memtable in a write transaction, a published snapshot of it in
@@ -75,6 +76,7 @@ func getTx(db *DB, btx *bolt.Tx, writable bool) *Tx {
 func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
 	tx.bk = [numBuckets]*bolt.Bucket{}
+	tx.bc = [numBuckets]*bolt.Cursor{}
 	tx.mem, tx.memt, tx.memF, tx.imm, tx.probe = nil, nil, nil, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	if cap(tx.wbuf) > 1<<20 {
@@ -135,7 +137,23 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 			}
 		}
 	}
-	return tx.bucket(b).Get(k)
+	return tx.boltGet(b, k)
+}
+
+// boltGet is bbolt's Bucket.Get through one cursor per bucket kept for
+// the transaction: Bucket.Get makes a new cursor, and grows its page
+// stack, on every call — an allocation per level of the tree per lookup.
+// Same result: the value (non-nil and empty for an empty value), or nil.
+func (tx *Tx) boltGet(b bucketID, k []byte) []byte {
+	c := tx.bc[b]
+	if c == nil {
+		c = tx.bucket(b).Cursor()
+		tx.bc[b] = c
+	}
+	if kk, v := c.Seek(k); bytes.Equal(kk, k) {
+		return v
+	}
+	return nil
 }
 
 // put stores v under k in the active memtable and the batch's log. The

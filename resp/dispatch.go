@@ -64,7 +64,10 @@ func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 		return
 	}
 	bw := redcon.BaseWriter(rc)
-	c.W.b = bw.Buffer()
+	// Replies are built in the client's own buffer, kept between calls
+	// (redcon's Buffer() hands out a fresh copy that would grow from
+	// nothing on every pipeline), then copied into redcon's.
+	c.W.b = append(c.out[:0], bw.Buffer()...)
 	c.pipe = append(c.pipe[:0], first)
 	c.pipe = append(c.pipe, rc.ReadPipeline()...)
 	var in int64
@@ -76,6 +79,10 @@ func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 	c.execPipeline(c.pipe)
 	s.stats.NetOutput.Add(int64(c.W.Len()))
 	bw.SetBuffer(c.W.b)
+	c.out = c.W.b[:0]
+	if cap(c.out) > 64<<10 {
+		c.out = nil // a large reply: do not hold its storage
+	}
 	c.W.b = nil
 	clear(c.pipe)
 	if c.killed.Load() {
