@@ -344,66 +344,11 @@ func (tx *Tx) evictDBBatch(d, limit int, target int64) EvictResult {
 		return res
 	}
 	used := func() int64 { return int64(float64(l.nsBytes[ns]) * tx.db.Ratio()) }
-	exhaustive := len(cands) < limit // cands holds the whole order
-	for i := 0; i < len(cands); i++ {
-		ek := cands[i]
-		if used() <= target || res.Collections {
-			break
-		}
-		mk := ek[dbEvictHdrLen:]
-		old := tx.readOld(mk)
-		if !old.exists {
-			tx.del(bDBEvict, ek) // stale entry
-			continue
-		}
-		k := old.keyState()
-		if o1, o2, ok := s.order(mk, &k); !ok || !bytes.Equal(appendDBEvictKey(nil, ns, o1, o2, mk), ek) {
-			tx.del(bDBEvict, ek) // stale entry
-			continue
-		}
-		if nk, moved := tx.dbRescue(mk, ns, s); moved {
-			// Read since its entry was written: it moved to its true,
-			// later place (as evictBatch's rescue), visited again there
-			// when that is inside this window.
-			if nk != nil && (exhaustive || bytes.Compare(nk, cands[len(cands)-1]) < 0) {
-				cands = insertSorted(cands, i+1, nk)
-			}
-			continue
-		}
-		key := bytes.Clone(mk[metaHdrLen:])
-		tx.removeRecord(ns, mk, old)
-		tx.del(bDBEvict, ek)
-		res.Evicted++
-		tx.db.stats.EvictedKeys.Add(1)
-		if old.typ.IsCollection() {
-			res.Collections = true
-		}
-		tx.Modified(d, key)
-		if h := tx.db.hooks.Evicted; h != nil {
-			h(tx, d, key)
-		}
-	}
-	return res
-}
-
-// dbRescue persists mk's buffered access, if newer than its record (the
-// write hooks move its entries in both orders), and returns its new key in
-// ns's order (nil when it left the order).
-func (tx *Tx) dbRescue(mk []byte, ns uint32, s *nsIndex) (nk []byte, moved bool) {
-	b := &tx.db.ev.touches
-	e, ok := b.peek(mk)
-	if !ok {
-		return nil, false
-	}
-	k, ok := tx.persistTouch(mk, e)
-	b.settle(mk, e)
-	if !ok {
-		return nil, false
-	}
-	if o1, o2, ok := s.order(mk, &k); ok {
-		nk = appendDBEvictKey(nil, ns, o1, o2, mk)
-	}
-	return nk, true
+	ix := &orderIndex{bucket: bDBEvict, hdrLen: dbEvictHdrLen, keyOf: func(mk []byte, k *keyState) ([]byte, bool) {
+		o1, o2, ok := s.order(mk, k)
+		return appendDBEvictKey(nil, ns, o1, o2, mk), ok
+	}}
+	return tx.evictWalk(ix, cands, limit, used, target)
 }
 
 // dbEvictCandidates returns up to limit entries of ns in order; under the

@@ -596,74 +596,68 @@ func (tx *Tx) evictCandidates(limit int) [][]byte {
 	return cands
 }
 
+// orderIndex is one exact eviction order: the server-wide index (bucket v)
+// or a database's own (bucket w, dblimit_index.go).
+type orderIndex struct {
+	bucket bucketID
+	hdrLen int // bytes before the meta key in an entry
+	// keyOf is the entry of a record with order inputs s (ok == false: not
+	// a candidate).
+	keyOf func(mk []byte, s *keyState) (ek []byte, ok bool)
+}
+
 // rescue persists mk's buffered access, if it has one newer than its
-// record, and returns the key's new order-index key (nil when it left the
+// record, and returns the key's new entry in ix (nil when it left the
 // order). An access never moves a key earlier in any order (LRU: a later
 // time; LFU: the decayed-counter sum grows, see order), so walking the
 // index and rescuing as it goes evicts in the exact order of the true
-// access states without flushing the whole touch buffer first.
-func (tx *Tx) rescue(mk []byte) (nk []byte, moved bool) {
-	ev := &tx.db.ev
-	e, ok := ev.touches.peek(mk)
+// access states without flushing the whole touch buffer first. The write
+// hooks move the key's entries in every order it is in.
+func (tx *Tx) rescue(ix *orderIndex, mk []byte) (nk []byte, moved bool) {
+	b := &tx.db.ev.touches
+	e, ok := b.peek(mk)
 	if !ok {
 		return nil, false
 	}
 	s, ok := tx.persistTouch(mk, e)
-	ev.touches.settle(mk, e)
+	b.settle(mk, e)
 	if !ok {
 		return nil, false
 	}
-	if o1, o2, ok := ev.order(mk, &s); ok {
-		nk = appendEvictKey(nil, ev.gen, o1, o2, mk)
+	if k, ok := ix.keyOf(mk, &s); ok {
+		nk = k
 	}
 	return nk, true
 }
 
-// insertSorted inserts k into the sorted tail list[from:].
-func insertSorted(list [][]byte, from int, k []byte) [][]byte {
-	j := from + sort.Search(len(list)-from, func(i int) bool { return bytes.Compare(list[from+i], k) >= 0 })
-	list = append(list, nil)
-	copy(list[j+1:], list[j:])
-	list[j] = k
-	return list
-}
-
-func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
+// evictWalk removes the keys of cands (entries of ix, in order) front
+// first until used() is at most target or a collection was removed (its
+// elements are freed by the reclaimer, so usage must be measured again).
+// Stale entries are deleted; candidates read since their entry was written
+// are rescued and, when their true place is still inside this window,
+// visited again there. limit is how many entries were asked for (fewer
+// means cands holds the whole order). Each removal counts in evicted_keys
+// and fires the Modified and Evicted hooks.
+func (tx *Tx) evictWalk(ix *orderIndex, cands [][]byte, limit int, used func() int64, target int64) EvictResult {
 	var res EvictResult
-	ev := &tx.db.ev
-	if ev.policy == PolicyNoEviction {
-		res.Empty = true
-		return res
-	}
-	// Collect the candidates in one pass (re-seeking after every removal
-	// would walk the overlay's tombstones again each time), then remove
-	// them in order until usage reaches target.
-	cands := tx.evictCandidates(limit)
-	if len(cands) == 0 {
-		res.Empty = true
-		return res
-	}
-	exhaustive := len(cands) < limit // cands holds the whole order
+	exhaustive := len(cands) < limit
 	for i := 0; i < len(cands); i++ {
 		ek := cands[i]
-		if tx.db.UsedBytes() <= target || res.Collections {
+		if used() <= target || res.Collections {
 			break
 		}
-		mk := ek[evictHdrLen:]
+		mk := ek[ix.hdrLen:]
 		old := tx.readOld(mk)
 		if !old.exists {
-			tx.del(bEvict, ek) // stale entry
+			tx.del(ix.bucket, ek) // stale entry
 			continue
 		}
 		s := old.keyState()
-		if o1, o2, ok := ev.order(mk, &s); !ok || !bytes.Equal(appendEvictKey(nil, ev.gen, o1, o2, mk), ek) {
-			tx.del(bEvict, ek) // stale entry
+		if k, ok := ix.keyOf(mk, &s); !ok || !bytes.Equal(k, ek) {
+			tx.del(ix.bucket, ek) // stale entry
 			continue
 		}
-		if nk, moved := tx.rescue(mk); moved {
-			// Read since its entry was written: it moves to its true,
-			// later place. If that is still inside this window, it is
-			// visited again there, so eviction follows the exact order.
+		if nk, moved := tx.rescue(ix, mk); moved {
 			res.Rescued++
 			if nk != nil && (exhaustive || bytes.Compare(nk, cands[len(cands)-1]) < 0) {
 				cands = insertSorted(cands, i+1, nk)
@@ -673,7 +667,7 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 		ns, _, key := splitMetaKey(mk)
 		key = bytes.Clone(key)
 		tx.removeRecord(ns, mk, old)
-		tx.del(bEvict, ek) // in case the rebuild cursor had not reached it
+		tx.del(ix.bucket, ek) // in case a rebuild had not reached it
 		res.Evicted++
 		tx.db.stats.EvictedKeys.Add(1)
 		if old.typ.IsCollection() {
@@ -687,4 +681,35 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 		}
 	}
 	return res
+}
+
+// insertSorted inserts k into the sorted tail list[from:].
+func insertSorted(list [][]byte, from int, k []byte) [][]byte {
+	j := from + sort.Search(len(list)-from, func(i int) bool { return bytes.Compare(list[from+i], k) >= 0 })
+	list = append(list, nil)
+	copy(list[j+1:], list[j:])
+	list[j] = k
+	return list
+}
+
+func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
+	var res EvictResult // the empty cases
+	ev := &tx.db.ev
+	if ev.policy == PolicyNoEviction {
+		res.Empty = true
+		return res
+	}
+	// Collect the candidates in one pass (re-seeking after every removal
+	// would walk the overlay's tombstones again each time), then remove
+	// them in order until usage reaches target.
+	cands := tx.evictCandidates(limit)
+	if len(cands) == 0 {
+		res.Empty = true
+		return res
+	}
+	ix := &orderIndex{bucket: bEvict, hdrLen: evictHdrLen, keyOf: func(mk []byte, s *keyState) ([]byte, bool) {
+		o1, o2, ok := ev.order(mk, s)
+		return appendEvictKey(nil, ev.gen, o1, o2, mk), ok
+	}}
+	return tx.evictWalk(ix, cands, limit, tx.db.UsedBytes, target)
 }
