@@ -42,17 +42,12 @@ type touchShard struct {
 type touchBuffer struct {
 	shards [touchShards]touchShard
 	n      atomic.Int64
-
-	noTouchMu sync.RWMutex
-	noTouch   map[*Tx]struct{}
-	noTouchN  atomic.Int32
 }
 
 func (b *touchBuffer) init() {
 	for i := range b.shards {
 		b.shards[i].m = make(map[string]touchEntry)
 	}
-	b.noTouch = make(map[*Tx]struct{})
 }
 
 func (b *touchBuffer) shard(mk []byte) *touchShard {
@@ -106,33 +101,11 @@ func (b *touchBuffer) settle(mk []byte, e touchEntry) {
 
 // SetNoTouch makes lookups in this transaction stop counting as accesses
 // (on == true) or count again. The dispatcher sets it around the commands
-// of CLIENT NO-TOUCH clients and around OBJECT-like commands, and must
-// clear it before the transaction ends.
-func (tx *Tx) SetNoTouch(on bool) {
-	b := &tx.db.ev.touches
-	b.noTouchMu.Lock()
-	_, had := b.noTouch[tx]
-	switch {
-	case on && !had:
-		b.noTouch[tx] = struct{}{}
-		b.noTouchN.Add(1)
-	case !on && had:
-		delete(b.noTouch, tx)
-		b.noTouchN.Add(-1)
-	}
-	b.noTouchMu.Unlock()
-}
+// of CLIENT NO-TOUCH clients; Peek sets it around one lookup. A pooled
+// transaction starts with it off.
+func (tx *Tx) SetNoTouch(on bool) { tx.noTouch = on }
 
-func (tx *Tx) touching() bool {
-	b := &tx.db.ev.touches
-	if b.noTouchN.Load() == 0 {
-		return true
-	}
-	b.noTouchMu.RLock()
-	_, no := b.noTouch[tx]
-	b.noTouchMu.RUnlock()
-	return !no
-}
+func (tx *Tx) touching() bool { return !tx.noTouch }
 
 // noteLookup is the Lookup hook for a live key: it merges buffered access
 // state into m and, unless touching is off, records this access. mk is
@@ -176,9 +149,10 @@ func (tx *Tx) access(mk []byte, m *Meta, touch bool) {
 // OBJECT, TYPE, TTL…). Buffered accesses are merged; Freq is the decayed
 // counter at tx.Now. Missing or expired keys report ok == false.
 func (tx *Tx) Peek(db int, key []byte) (m Meta, ok bool, err error) {
-	tx.SetNoTouch(true)
+	was := tx.noTouch
+	tx.noTouch = true
 	m, ok, err = tx.Lookup(db, key)
-	tx.SetNoTouch(false)
+	tx.noTouch = was
 	return m, ok, err
 }
 

@@ -31,6 +31,8 @@ type Tx struct {
 	bk [numBuckets]*bolt.Bucket
 	bc [numBuckets]*bolt.Cursor // point lookups (boltGet)
 
+	noTouch bool // lookups are not accesses (SetNoTouch, touch.go)
+
 	// The overlay layers above bbolt, newest first: mem (the committer's
 	// active memtable in a write transaction, a published snapshot of it in
 	// a read transaction), then frozen memtables waiting to be flushed.
@@ -77,6 +79,7 @@ func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
 	tx.bk = [numBuckets]*bolt.Bucket{}
 	tx.bc = [numBuckets]*bolt.Cursor{}
+	tx.noTouch = false
 	tx.mem, tx.memt, tx.memF, tx.imm, tx.probe = nil, nil, nil, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	if cap(tx.wbuf) > 1<<20 {
