@@ -34,7 +34,7 @@ func cacheTagCommands() []*Command {
 		{Name: "cache.gettag", Arity: 2, Flags: r | FlagFast, FirstKey: 1, LastKey: 1, Group: g, Summary: "Returns the cache tag of a key.", Run: cmdCacheGetTag},
 		// EVICT manages its own transactions (bounded batches), as blocking
 		// commands do; inside MULTI or a script it runs in the caller's.
-		{Name: "cache.evict", Arity: 2, Flags: FlagWrite | FlagBlocking, Group: g, Summary: "Deletes every key carrying a cache tag.", Run: cmdCacheEvict},
+		{Name: "cache.evict", Arity: 2, Flags: FlagWrite | FlagOwnTx, Group: g, Summary: "Deletes every key carrying a cache tag.", Run: cmdCacheEvict},
 		{Name: "cache.tags", Arity: -1, Flags: r, Group: g, Summary: "Lists the cache tags of the database with their key counts.", Run: cmdCacheTags},
 	}
 }

@@ -35,8 +35,8 @@ const (
 
 func kindOf(cmd *Command) txKind {
 	switch {
-	case cmd.Flags&FlagBlocking != 0:
-		return kindNone // blocking commands manage their own transactions
+	case cmd.Flags&(FlagBlocking|FlagOwnTx) != 0:
+		return kindNone // they manage their own transactions
 	case cmd.Flags&FlagWrite != 0:
 		return kindWrite
 	case cmd.Flags&FlagReadonly != 0:

@@ -31,6 +31,10 @@ const (
 	FlagSkipMonitor                   // not shown by MONITOR
 	FlagSkipSlowlog                   // not logged in SLOWLOG
 	FlagDenyInMulti                   // refused inside MULTI (Redis's no_multi: SAVE, SHUTDOWN)
+	// FlagOwnTx: the handler opens its own transactions (bounded batches,
+	// or waits between them), so the dispatcher gives it none. Internal:
+	// COMMAND INFO does not list it.
+	FlagOwnTx
 )
 
 var flagNames = []struct {
