@@ -98,7 +98,9 @@ func main() {
 	fmt.Print(md)
 	must(os.WriteFile(*out+".md", []byte(md), 0o644))
 	must(writeSummary(*out+"-summary.csv", stats))
-	must(writeChart(*out, stats, modes, tests))
+	if len(modes) > 0 { // STARTUP_ONLY runs have nothing to chart
+		must(writeChart(*out, stats, modes, tests))
+	}
 	if *docs != "" {
 		must(replaceBlock(*docs, md))
 		fmt.Fprintf(os.Stderr, "updated %s\n", *docs)
