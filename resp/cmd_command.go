@@ -357,13 +357,17 @@ func cmdCommandGetKeys(c *Ctx, args [][]byte) error {
 	switch {
 	case cmd == nil:
 		return ErrInvalidCommand
-	case cmd.FirstKey <= 0:
+	case cmd.FirstKey <= 0 && cmd.Keys == nil:
 		return ErrNoKeyArgs
 	case !cmd.arityOK(len(target)):
 		return ErrGetKeysArity
 	}
 	pos := cmd.KeyPositions(target)
 	if len(pos) == 0 {
+		if cmd.Flags&FlagNoMandatoryKeys != 0 {
+			c.W.Array(0)
+			return nil
+		}
 		return ErrGetKeysInvalid
 	}
 	c.W.Array(len(pos))

@@ -12,11 +12,11 @@ import (
 func connectionCommands() []*Command {
 	const conn = "connection"
 	return []*Command{
-		{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribed | FlagLoading | FlagStale, Group: conn, Summary: "Returns the server's liveliness response.", Run: cmdPing},
+		{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribed, Group: conn, Summary: "Returns the server's liveliness response.", Run: cmdPing},
 		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: conn, Summary: "Returns the given string.", Run: cmdEcho},
-		{Name: "quit", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagNoMulti | FlagSubscribed | FlagLoading | FlagStale | FlagAllowBusy, Group: conn, Summary: "Closes the connection.", Run: cmdQuit},
-		{Name: "reset", Arity: 1, Flags: FlagFast | FlagNoAuth | FlagNoMulti | FlagSubscribed | FlagNoScript | FlagLoading | FlagStale, Group: conn, Summary: "Resets the connection.", Run: cmdReset},
-		{Name: "hello", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagNoScript | FlagLoading | FlagStale | FlagSubscribed, Group: conn, Summary: "Handshakes with the Redis server.", Run: cmdHello},
+		{Name: "quit", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagNoMulti | FlagNoScript | FlagSubscribed | FlagLoading | FlagStale | FlagAllowBusy, Group: conn, Summary: "Closes the connection.", Run: cmdQuit},
+		{Name: "reset", Arity: 1, Flags: FlagFast | FlagNoAuth | FlagNoMulti | FlagSubscribed | FlagNoScript | FlagLoading | FlagStale | FlagAllowBusy, Group: conn, Summary: "Resets the connection.", Run: cmdReset},
+		{Name: "hello", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagNoScript | FlagLoading | FlagStale | FlagSubscribed | FlagAllowBusy, Group: conn, Summary: "Handshakes with the Redis server.", Run: cmdHello},
 		{Name: "auth", Arity: -2, Flags: FlagFast | FlagNoAuth | FlagNoScript | FlagLoading | FlagStale | FlagAllowBusy, Group: conn, Summary: "Authenticates the connection.", Run: cmdAuth},
 		{Name: "select", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: conn, Summary: "Changes the selected database.", Run: cmdSelect},
 	}

@@ -78,7 +78,7 @@ func functionCommands(g string) []*Command {
 	const ns = FlagNoScript
 	return []*Command{
 		{Name: "fcall", Arity: -3, Flags: FlagNoScript | FlagSkipMonitor | FlagMayReplicate | FlagStale, Group: g, Summary: "Invokes a function.", Run: cmdFCall},
-		{Name: "fcall_ro", Arity: -3, Flags: FlagNoScript | FlagSkipMonitor | FlagStale, Group: g, Summary: "Invokes a read-only function.", Run: cmdFCall},
+		{Name: "fcall_ro", Arity: -3, Flags: FlagReadonly | FlagOwnTx | FlagNoScript | FlagSkipMonitor | FlagStale, Group: g, Summary: "Invokes a read-only function.", Run: cmdFCall},
 		{Name: "function", Arity: -2, Group: g, Summary: "A container for function commands.", Run: cmdFunctionHelp, Subs: map[string]*Command{
 			"load":    {Arity: -3, Flags: FlagWrite | FlagDenyOOM | ns, Group: g, Summary: "Creates a library.", Run: cmdFunctionLoad},
 			"delete":  {Arity: 3, Flags: FlagWrite | ns, Group: g, Summary: "Deletes a library and its functions.", Run: cmdFunctionDelete},

@@ -30,8 +30,8 @@ func scriptCommands() []*Command {
 	return append(functionCommands(g), []*Command{
 		{Name: "eval", Arity: -3, Flags: ev, FirstKey: 0, Group: g, Summary: "Executes a server-side Lua script.", Run: cmdEval},
 		{Name: "evalsha", Arity: -3, Flags: ev, Group: g, Summary: "Executes a server-side Lua script by SHA1 digest.", Run: cmdEval},
-		{Name: "eval_ro", Arity: -3, Flags: evro &^ FlagReadonly, Group: g, Summary: "Executes a read-only server-side Lua script.", Run: cmdEval},
-		{Name: "evalsha_ro", Arity: -3, Flags: evro &^ FlagReadonly, Group: g, Summary: "Executes a read-only server-side Lua script by SHA1 digest.", Run: cmdEval},
+		{Name: "eval_ro", Arity: -3, Flags: evro | FlagOwnTx, Group: g, Summary: "Executes a read-only server-side Lua script.", Run: cmdEval},
+		{Name: "evalsha_ro", Arity: -3, Flags: evro | FlagOwnTx, Group: g, Summary: "Executes a read-only server-side Lua script by SHA1 digest.", Run: cmdEval},
 		{Name: "script", Arity: -2, Group: g, Summary: "A container for Lua scripts management commands.", Run: cmdScriptHelp, Subs: map[string]*Command{
 			"load":   {Arity: 3, Flags: FlagNoScript | FlagStale, Group: g, Summary: "Loads a server-side Lua script to the script cache.", Run: cmdScriptLoad},
 			"exists": {Arity: -3, Flags: FlagNoScript, Group: g, Summary: "Determines whether server-side Lua scripts exist in the script cache.", Run: cmdScriptExists},

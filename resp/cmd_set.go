@@ -28,7 +28,7 @@ func setCommands() []*Command {
 		{Name: "sinterstore", Arity: -3, Flags: w, FirstKey: 1, LastKey: -1, Group: g, Summary: "Stores the intersect of multiple sets in a key.", Run: cmdSetOp},
 		{Name: "sunionstore", Arity: -3, Flags: w, FirstKey: 1, LastKey: -1, Group: g, Summary: "Stores the union of multiple sets in a key.", Run: cmdSetOp},
 		{Name: "sdiffstore", Arity: -3, Flags: w, FirstKey: 1, LastKey: -1, Group: g, Summary: "Stores the difference of multiple sets in a key.", Run: cmdSetOp},
-		{Name: "sintercard", Arity: -3, Flags: r, FirstKey: 2, LastKey: 2, Group: g, Summary: "Returns the number of members of the intersect of multiple sets.", Run: cmdSInterCard},
+		{Name: "sintercard", Arity: -3, Flags: r, Group: g, Summary: "Returns the number of members of the intersect of multiple sets.", Run: cmdSInterCard},
 		{Name: "sscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Group: g, Summary: "Iterates over members of a set.", Run: cmdSScan},
 	}
 }

@@ -35,18 +35,22 @@ const (
 	// or waits between them), so the dispatcher gives it none. Internal:
 	// COMMAND INFO does not list it.
 	FlagOwnTx
+	FlagNoMandatoryKeys // may run without keys (scripts, functions: keyspecs.go)
+	FlagMovableKeys     // key positions depend on the arguments (set from Keys)
+	FlagNoAsyncLoading  // not while loading asynchronously (shown as Redis does; we never load so)
 )
 
 var flagNames = []struct {
 	f    Flag
 	name string
 }{
+	// Redis 7.0's order; may_replicate is internal there too.
 	{FlagWrite, "write"}, {FlagReadonly, "readonly"}, {FlagDenyOOM, "denyoom"},
 	{FlagAdmin, "admin"}, {FlagPubSub, "pubsub"}, {FlagNoScript, "noscript"},
 	{FlagBlocking, "blocking"}, {FlagLoading, "loading"}, {FlagStale, "stale"},
 	{FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
-	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagMayReplicate, "may_replicate"},
-	{FlagAllowBusy, "allow_busy"}, {FlagDenyInMulti, "no_multi"},
+	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagNoMandatoryKeys, "no_mandatory_keys"},
+	{FlagNoAsyncLoading, "no_async_loading"}, {FlagDenyInMulti, "no_multi"}, {FlagMovableKeys, "movablekeys"}, {FlagAllowBusy, "allow_busy"},
 }
 
 // Names returns the flags as COMMAND INFO lists them.
@@ -79,6 +83,9 @@ type Command struct {
 	// Subs holds subcommands of a container command (CONFIG, CLIENT…),
 	// keyed by lower-case name. A container's Run, if set, handles HELP.
 	Subs map[string]*Command
+	// Keys finds the keys of commands whose key positions depend on their
+	// arguments (keyspecs.go); nil for the others.
+	Keys keyFinder
 
 	stats CommandStats
 }
@@ -101,6 +108,9 @@ func (cmd *Command) arityOK(n int) bool {
 
 // KeyPositions returns the indexes of the key arguments of args.
 func (cmd *Command) KeyPositions(args [][]byte) []int {
+	if cmd.Keys != nil {
+		return cmd.Keys(args)
+	}
 	if cmd.FirstKey <= 0 || cmd.FirstKey >= len(args) {
 		return nil
 	}
@@ -161,6 +171,7 @@ func (t *Table) add(c *Command) {
 	if c.Step == 0 && c.FirstKey > 0 {
 		c.Step = 1
 	}
+	applyKeySpecs(c)
 	for name, sub := range c.Subs {
 		sub.Name = c.Name + "|" + name
 		if sub.Step == 0 && sub.FirstKey > 0 {
