@@ -416,7 +416,10 @@ func (db *DB) commit(batch []*request) {
 	for _, r := range batch {
 		r.done <- struct{}{}
 	}
-	if err == nil && db.active.bytes >= db.overlayLimit {
+	// Rotate when the memtable is full, or when the log segment is: writes
+	// that replace keys already in the memtable grow the log but not the
+	// memtable, and recovery after a crash replays the whole log.
+	if err == nil && (db.active.bytes >= db.overlayLimit || db.wal.bytes() >= walRotateFactor*db.overlayLimit) {
 		db.rotate()
 	}
 }

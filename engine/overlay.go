@@ -290,3 +290,15 @@ func (db *DB) OverlayBytes() int64 {
 
 // LogBytes is the size of the current write-ahead log segment.
 func (db *DB) LogBytes() int64 { return db.wal.bytes() }
+
+// LogWritten is the number of bytes appended to the write-ahead log since
+// the store was opened (all segments; never goes down).
+func (db *DB) LogWritten() int64 { return db.wal.written.Load() }
+
+// OverlayLimit is the configured overlay size (overlay-size).
+func (db *DB) OverlayLimit() int64 { return db.overlayLimit }
+
+// walRotateFactor bounds a log segment at this many overlay sizes: past
+// it the memtable is frozen and flushed even if small, so a crash replays
+// at most about that much log.
+const walRotateFactor = 2

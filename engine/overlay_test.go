@@ -323,3 +323,23 @@ func TestOverlay_FlushInChunks_AllEntriesLand(t *testing.T) {
 		}
 	}
 }
+
+// Rewriting keys already in the memtable grows the log but not the
+// memtable: the segment must still rotate, bounding what a crash replays.
+func TestOverlay_LogRotatesOnRewritesOfSameKey(t *testing.T) {
+	const overlay = 64 << 10
+	db := openSmall(t, t.TempDir(), FsyncNo, overlay)
+	defer db.Close()
+	val := bytes.Repeat([]byte("v"), 200)
+	peak := int64(0)
+	for i := 0; i < 5000; i++ {
+		setStr(t, db, 0, "same", string(val), 0)
+		peak = max(peak, db.LogBytes())
+	}
+	if limit := int64(walRotateFactor*overlay + 4096); peak > limit {
+		t.Fatalf("log segment reached %d bytes rewriting one key (limit %d)", peak, limit)
+	}
+	if w := db.LogWritten(); w < 5000*200 {
+		t.Fatalf("LogWritten = %d, want at least the %d value bytes written", w, 5000*200)
+	}
+}

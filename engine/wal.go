@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The write-ahead log makes a batch durable with one sequential append (and,
@@ -48,6 +49,9 @@ type wal struct {
 	seg  uint64
 	size int64
 	hdr  [8]byte
+	buf  []byte // one record, reused
+
+	written atomic.Int64 // bytes appended since open, every segment
 }
 
 func walName(dir string, seg uint64) string {
@@ -103,12 +107,17 @@ func (w *wal) append(payload []byte, sync bool) error {
 		return ErrClosed
 	}
 	// One write for header and payload keeps a torn record detectable.
-	buf := make([]byte, 0, 8+len(payload))
-	buf = append(append(buf, w.hdr[:]...), payload...)
+	buf := append(append(w.buf[:0], w.hdr[:]...), payload...)
+	if cap(buf) <= 1<<20 {
+		w.buf = buf
+	} else {
+		w.buf = nil // a huge batch: do not keep its storage
+	}
 	if _, err := w.f.Write(buf); err != nil {
 		return err
 	}
 	w.size += int64(len(buf))
+	w.written.Add(int64(len(buf)))
 	if sync {
 		return fdatasync(w.f)
 	}
