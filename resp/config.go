@@ -97,6 +97,19 @@ func stringDirective(name, def string) directive {
 
 func immutable(d directive) directive { d.immutable = true; return d }
 
+// checkProcs validates procs: "auto" (cmd/diskcached tunes the processor
+// count by measured throughput) or a fixed count from 1 to 1024.
+func checkProcs(v string) (string, error) {
+	if strings.EqualFold(v, "auto") {
+		return "auto", nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 || n > 1024 {
+		return "", reason("argument must be 'auto' or a number between 1 and 1024")
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
 // directives is the table of every config name diskcached knows.
 var directives = func() map[string]*directive {
 	list := []directive{
@@ -145,6 +158,7 @@ var directives = func() map[string]*directive {
 		boolDirective("lazyfree-lazy-user-flush", "no"),
 		intDirective("active-expire-effort", "1", 1, 10),
 		intDirective("compact-free-ratio", "0", 0, 100),
+		immutable(directive{name: "procs", def: "auto", check: checkProcs}),
 	}
 	m := make(map[string]*directive, len(list)*2)
 	for i := range list {
