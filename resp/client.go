@@ -24,7 +24,6 @@ type Client struct {
 	db    int
 	ctx   Ctx
 	pipe  []redcon.Command
-	out   []byte // reply buffer kept between pipelines (handle)
 	authd bool
 
 	names            atomic.Pointer[clientNames] // read by other clients (CLIENT LIST)

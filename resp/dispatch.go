@@ -2,6 +2,7 @@ package resp
 
 import (
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/tidwall/redcon"
@@ -52,6 +53,13 @@ type prepared struct {
 }
 
 // handle is redcon's callback for the first command of each pipeline read.
+// replyBufs holds reply buffers between pipelines; as many exist as
+// pipelines run at once, not one per client.
+var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledReply is the largest buffer kept in replyBufs.
+const maxPooledReply = 4 << 20
+
 func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 	c, ok := rc.Context().(*Client)
 	if !ok {
@@ -64,10 +72,11 @@ func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 		return
 	}
 	bw := redcon.BaseWriter(rc)
-	// Replies are built in the client's own buffer, kept between calls
-	// (redcon's Buffer() hands out a fresh copy that would grow from
-	// nothing on every pipeline), then copied into redcon's.
-	c.W.b = append(c.out[:0], bw.Buffer()...)
+	// Replies are built in a pooled buffer (redcon's Buffer() hands out a
+	// fresh copy that would grow from nothing on every pipeline: 16
+	// LRANGEs of 100 values are 160 KB), then copied into redcon's.
+	out := replyBufs.Get().(*[]byte)
+	c.W.b = append((*out)[:0], bw.Buffer()...)
 	c.pipe = append(c.pipe[:0], first)
 	c.pipe = append(c.pipe, rc.ReadPipeline()...)
 	var in int64
@@ -79,10 +88,10 @@ func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 	c.execPipeline(c.pipe)
 	s.stats.NetOutput.Add(int64(c.W.Len()))
 	bw.SetBuffer(c.W.b)
-	c.out = c.W.b[:0]
-	if cap(c.out) > 64<<10 {
-		c.out = nil // a large reply: do not hold its storage
-	}
+	if cap(c.W.b) <= maxPooledReply {
+		*out = c.W.b[:0]
+		replyBufs.Put(out)
+	} // else a huge reply: let its storage go
 	c.W.b = nil
 	clear(c.pipe)
 	if c.killed.Load() {
