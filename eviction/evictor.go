@@ -71,6 +71,8 @@ type Evictor struct {
 	mu             sync.Mutex
 	compactRatio   int
 	lastTouchFlush time.Time
+	touchPacing    bool      // a periodic flush is under way (paced)
+	lastTouchBatch time.Time // its last batch
 	lastMeasure    time.Time
 	lastCompact    time.Time
 	flushReq       chan chan error
@@ -184,10 +186,8 @@ func (e *Evictor) round(ctx context.Context) error {
 	limit := db.MaxMemory()
 	high := int64(float64(limit) * e.opts.HighWater)
 	over := limit > 0 && db.UsedBytes() > high
-	if e.flushDue(now) {
-		if err := e.flushAllTouches(); err != nil {
-			return err
-		}
+	if err := e.flushTouchesDue(now); err != nil {
+		return err
 	}
 	if !over {
 		db.SetStuck(false)
@@ -196,19 +196,43 @@ func (e *Evictor) round(ctx context.Context) error {
 	return e.evict(ctx, limit)
 }
 
-// flushDue says whether the touch buffer should be written into the store
-// now: every TouchInterval, and when it is half full (it drops accesses to
-// new keys once full). Eviction does not need it: EvictKeys consults the
-// buffer for every candidate (engine.Tx.rescue), so its order is exact
-// whatever is buffered. Flushing rarely is what keeps reads cheap under
-// LRU/LFU: a flush rewrites the record of every key read since the last
-// one, so at a 1 s period a uniform read load turned into an equal write
-// load; at 1 min each key read is rewritten at most once a minute. What a
-// crash can lose is the recency/frequency recorded since the last flush
-// (never data); a clean shutdown flushes.
-func (e *Evictor) flushDue(now time.Time) bool {
+// Paced touch flushing: one batch of touchBatch keys every touchPace, so
+// a periodic flush of a large buffer (200 k keys read in the last minute)
+// costs a steady ~20 k record rewrites a second instead of a burst that
+// stalls reads for seconds.
+const (
+	touchBatch = 5000
+	touchPace  = 250 * time.Millisecond
+)
+
+// flushTouchesDue writes the touch buffer into the store when due: every
+// TouchInterval, paced; and at once, whole, when it is half full (it drops
+// accesses to new keys once full). Eviction does not need it: EvictKeys
+// consults the buffer for every candidate (engine.Tx.rescue), so its order
+// is exact whatever is buffered. Flushing rarely is what keeps reads cheap
+// under LRU/LFU: a flush rewrites the record of every key read since the
+// last one, so at a 1 s period a uniform read load turned into an equal
+// write load; at 1 min each key read is rewritten at most once a minute.
+// What a crash can lose is the recency/frequency recorded since the last
+// flush (never data); a clean shutdown flushes.
+func (e *Evictor) flushTouchesDue(now time.Time) error {
 	n := e.db.PendingTouches()
-	return n > 0 && (now.Sub(e.lastTouchFlush) >= e.opts.TouchInterval || n > engine.TouchBufferMax/2)
+	switch {
+	case n > engine.TouchBufferMax/2:
+		e.touchPacing = false
+		return e.flushAllTouches()
+	case n > 0 && !e.touchPacing && now.Sub(e.lastTouchFlush) >= e.opts.TouchInterval:
+		e.touchPacing, e.lastTouchFlush = true, now
+	}
+	if !e.touchPacing || now.Sub(e.lastTouchBatch) < touchPace {
+		return nil
+	}
+	e.lastTouchBatch = now
+	done, err := e.db.FlushTouches(touchBatch)
+	if err != nil || done < touchBatch {
+		e.touchPacing = false
+	}
+	return err
 }
 
 // evict brings usage under the low watermark, or finds that nothing is

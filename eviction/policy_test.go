@@ -330,3 +330,27 @@ func TestEvictor_PolicySwitchAtRuntime_RebuildsIndex(t *testing.T) {
 	h.shrink(0.5)
 	survivorsMatch(t, h, m)
 }
+
+// The periodic flush writes buffered reads into the store (paced), so a
+// crash loses at most about one period of recency.
+func TestEvictor_PeriodicTouchFlush_EmptiesBuffer(t *testing.T) {
+	h := newHarness(t, Options{TouchInterval: 50 * time.Millisecond})
+	h.db.SetEvictPolicy(engine.PolicyAllKeysLRU)
+	h.waitIndex()
+	for i := 0; i < 7000; i++ { // more than one paced batch
+		h.set(fmt.Sprintf("k%d", i), 10, false)
+	}
+	for i := 0; i < 7000; i++ {
+		h.get(fmt.Sprintf("k%d", i))
+	}
+	if h.db.PendingTouches() == 0 {
+		t.Fatal("reads were not buffered")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.db.PendingTouches() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reads still buffered after 5 s", h.db.PendingTouches())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
