@@ -33,7 +33,6 @@ import (
 	"encoding/binary"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // unownedNS collects element bytes of versions no namespace can be found
@@ -499,28 +498,7 @@ func (db *DB) DBOverLimit(d int) bool {
 		return false
 	}
 	c := &db.dbl.conf[d]
-	lim := c.limit.Load()
-	if lim == 0 || db.DBUsedBytes(d) <= lim {
-		return false
-	}
-	if db.DBPolicy(d) == PolicyNoEviction || c.stuck.Load() {
-		db.KickEvictor() // expired keys still go
-		return true
-	}
-	deadline := time.NewTimer(100 * time.Millisecond)
-	defer deadline.Stop()
-	for db.DBUsedBytes(d) > lim && !c.stuck.Load() {
-		db.ev.roundMu.Lock()
-		ch := db.ev.round
-		db.ev.roundMu.Unlock()
-		db.KickEvictor()
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return c.stuck.Load()
-		}
-	}
-	return c.stuck.Load()
+	return db.overBudget(c.limit.Load(), func() int64 { return db.DBUsedBytes(d) }, db.DBPolicy(d), &c.stuck)
 }
 
 // SetDBStuck records whether db d is over its limit with nothing of it

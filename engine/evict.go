@@ -194,17 +194,24 @@ func (db *DB) SetStuck(v bool) { db.ev.stuck.Store(v) }
 // (at most 100 ms) for the evictor instead, then proceeds: the budget is
 // kept by back-pressure, not by failing writes.
 func (db *DB) OverLimit() bool {
-	lim := db.ev.limit.Load()
-	if lim == 0 || db.UsedBytes() <= lim {
+	return db.overBudget(db.ev.limit.Load(), db.UsedBytes, db.EvictPolicy(), &db.ev.stuck)
+}
+
+// overBudget is the denyoom gate of one budget (the server-wide one, or a
+// database's): used() against lim (0 = none) under policy, stuck set by
+// the evictor when nothing is left to evict. Over the limit with evictable
+// keys it waits (at most 100 ms) for evictor rounds.
+func (db *DB) overBudget(lim int64, used func() int64, policy Policy, stuck *atomic.Bool) bool {
+	if lim == 0 || used() <= lim {
 		return false
 	}
-	if db.EvictPolicy() == PolicyNoEviction || db.ev.stuck.Load() {
+	if policy == PolicyNoEviction || stuck.Load() {
 		db.KickEvictor() // expired keys still go
 		return true
 	}
 	deadline := time.NewTimer(100 * time.Millisecond)
 	defer deadline.Stop()
-	for db.UsedBytes() > lim && !db.ev.stuck.Load() {
+	for used() > lim && !stuck.Load() {
 		db.ev.roundMu.Lock()
 		ch := db.ev.round
 		db.ev.roundMu.Unlock()
@@ -212,10 +219,10 @@ func (db *DB) OverLimit() bool {
 		select {
 		case <-ch:
 		case <-deadline.C:
-			return db.ev.stuck.Load()
+			return stuck.Load()
 		}
 	}
-	return db.ev.stuck.Load()
+	return stuck.Load()
 }
 
 // --- LFU ----------------------------------------------------------------
