@@ -83,7 +83,7 @@ func SetBit(tx *engine.Tx, db int, key []byte, off uint64, on int) (int, error) 
 	} else {
 		v[off>>3] &^= mask
 	}
-	putKeepingTTL(tx, db, key, &m, existed, v)
+	putKeepingTTL(tx, db, key, &m, existed, v, true)
 	return old, nil
 }
 
@@ -218,7 +218,7 @@ func BitOp(tx *engine.Tx, db int, op int, dest []byte, srcs [][]byte) (int64, er
 	if err != nil {
 		return 0, err
 	}
-	nm := engine.Meta{Type: engine.TypeString, Value: res}
+	nm := engine.Meta{Type: engine.TypeString, Value: res, Raw: true}
 	if existed {
 		nm.Tag = bytes.Clone(m.Tag)
 	}
@@ -316,7 +316,7 @@ func Bitfield(tx *engine.Tx, db int, key []byte, ops []FieldOp) ([]FieldResult, 
 		}
 	}
 	if changed {
-		putKeepingTTL(tx, db, key, &m, existed, v)
+		putKeepingTTL(tx, db, key, &m, existed, v, true)
 	}
 	return res, nil
 }

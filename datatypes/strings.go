@@ -93,7 +93,7 @@ func IncrBy(tx *engine.Tx, db int, key []byte, delta int64) (int64, error) {
 		return 0, ErrOverflow
 	}
 	cur += delta
-	putKeepingTTL(tx, db, key, &m, ok, strconv.AppendInt(nil, cur, 10))
+	putKeepingTTL(tx, db, key, &m, ok, strconv.AppendInt(nil, cur, 10), false)
 	return cur, nil
 }
 
@@ -126,14 +126,14 @@ func IncrByFloat(tx *engine.Tx, db int, key, incr []byte) (string, error) {
 		return "", ErrNaNInf
 	}
 	s := FormatLongDouble(sum)
-	putKeepingTTL(tx, db, key, &m, ok, []byte(s))
+	putKeepingTTL(tx, db, key, &m, ok, []byte(s), false)
 	return s, nil
 }
 
 // putKeepingTTL writes a new string value, keeping the old expiry and tag
-// when the key existed.
-func putKeepingTTL(tx *engine.Tx, db int, key []byte, old *engine.Meta, existed bool, val []byte) {
-	nm := engine.Meta{Type: engine.TypeString, Value: val}
+// when the key existed. raw marks a value written in place (Meta.Raw).
+func putKeepingTTL(tx *engine.Tx, db int, key []byte, old *engine.Meta, existed bool, val []byte, raw bool) {
+	nm := engine.Meta{Type: engine.TypeString, Value: val, Raw: raw}
 	if existed {
 		nm.ExpireAt = old.ExpireAt
 		nm.Tag = bytes.Clone(old.Tag)
@@ -152,7 +152,7 @@ func Append(tx *engine.Tx, db int, key, val []byte) (int64, error) {
 	}
 	nv := make([]byte, 0, len(m.Value)+len(val))
 	nv = append(append(nv, m.Value...), val...)
-	putKeepingTTL(tx, db, key, &m, ok, nv)
+	putKeepingTTL(tx, db, key, &m, ok, nv, ok)
 	return int64(len(nv)), nil
 }
 
@@ -177,7 +177,7 @@ func SetRange(tx *engine.Tx, db int, key []byte, offset int64, val []byte) (int6
 	nv := make([]byte, n)
 	copy(nv, m.Value)
 	copy(nv[offset:], val)
-	putKeepingTTL(tx, db, key, &m, ok, nv)
+	putKeepingTTL(tx, db, key, &m, ok, nv, true)
 	return n, nil
 }
 

@@ -54,13 +54,18 @@ type Meta struct {
 	Head     int64  // lists: sequence of the first element
 	Tail     int64  // lists: sequence one past the last element
 	Tag      []byte // optional cache tag
-	Value    []byte // strings: the value
+	// Raw: a string written in place (APPEND to an existing value,
+	// SETRANGE, SETBIT, BITFIELD, BITOP's result). OBJECT ENCODING then
+	// says "raw" whatever the length, as Redis does; SET, INCR… clear it.
+	Raw   bool
+	Value []byte // strings: the value
 }
 
 const (
 	metaFormat = 1
 
 	flagTag = 1 << 0
+	flagRaw = 1 << 1
 
 	metaFixed = 3 + 8 + 8 + 8 + 1 // format, type, flags, expire, stored, access, freq
 )
@@ -73,6 +78,9 @@ func appendMeta(buf []byte, m *Meta) []byte {
 	var flags byte
 	if len(m.Tag) > 0 {
 		flags |= flagTag
+	}
+	if m.Raw {
+		flags |= flagRaw
 	}
 	buf = append(buf, metaFormat, byte(m.Type), flags)
 	buf = binary.BigEndian.AppendUint64(buf, uint64(m.ExpireAt))
@@ -104,6 +112,7 @@ func decodeMeta(b []byte, m *Meta) error {
 	}
 	*m = Meta{Type: Type(b[1])}
 	flags := b[2]
+	m.Raw = flags&flagRaw != 0
 	m.ExpireAt = int64(binary.BigEndian.Uint64(b[3:]))
 	m.StoredAt = int64(binary.BigEndian.Uint64(b[11:]))
 	m.AccessAt = int64(binary.BigEndian.Uint64(b[19:]))

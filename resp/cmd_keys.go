@@ -476,6 +476,9 @@ func cmdObject(c *Ctx, args [][]byte) error {
 // shape, so tools that read OBJECT ENCODING see familiar answers.
 func objectEncoding(c *Ctx, m *engine.Meta) string {
 	if m.Type == engine.TypeString {
+		if m.Raw {
+			return "raw"
+		}
 		if len(m.Value) <= 20 {
 			if _, ok := datatypes.ParseInt(m.Value); ok {
 				return "int"
