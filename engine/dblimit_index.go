@@ -52,6 +52,11 @@ func (s *nsIndex) order(mk []byte, k *keyState) (o1, o2 uint64, ok bool) {
 	return policyOrder(s.policy, s.seed, s.decay, mk, k)
 }
 
+// index describes namespace ns's order (bucket w).
+func (s *nsIndex) index(ns uint32) orderIndex {
+	return orderIndex{bucket: bDBEvict, prefix: nsPrefix(ns), policy: s.policy, seed: s.seed, decay: s.decay}
+}
+
 // dbReindex is the reindex hook: it moves mk's entry in its namespace's
 // own order from old to new (nil = absent).
 func (tx *Tx) dbReindex(mk []byte, old, new *keyState) {
@@ -63,24 +68,8 @@ func (tx *Tx) dbReindex(mk []byte, old, new *keyState) {
 	if s == nil || !s.indexed(mk) {
 		return
 	}
-	var ok1, ok2 bool
-	var a1, a2, b1, b2 uint64
-	if old != nil {
-		a1, a2, ok1 = s.order(mk, old)
-	}
-	if new != nil {
-		b1, b2, ok2 = s.order(mk, new)
-	}
-	if ok1 && ok2 && a1 == b1 && a2 == b2 {
-		return
-	}
-	ns := nsOfMK(mk)
-	if ok1 {
-		tx.del(bDBEvict, appendDBEvictKey(make([]byte, 0, dbEvictHdrLen+len(mk)), ns, a1, a2, mk))
-	}
-	if ok2 {
-		tx.put(bDBEvict, appendDBEvictKey(make([]byte, 0, dbEvictHdrLen+len(mk)), ns, b1, b2, mk), nil)
-	}
+	ix := s.index(nsOfMK(mk))
+	tx.moveEntry(&ix, mk, old, new)
 }
 
 // dbNoteLookup is the Lookup hook: it caches the owner of a collection's
@@ -338,53 +327,14 @@ func (tx *Tx) evictDBBatch(d, limit int, target int64) EvictResult {
 		res.Empty = true
 		return res
 	}
-	cands := tx.dbEvictCandidates(ns, s, limit)
+	ix := s.index(ns)
+	cands := tx.candidates(&ix, limit)
 	if len(cands) == 0 {
 		res.Empty = true
 		return res
 	}
 	used := func() int64 { return int64(float64(l.nsBytes[ns]) * tx.db.Ratio()) }
-	ix := &orderIndex{bucket: bDBEvict, hdrLen: dbEvictHdrLen, keyOf: func(mk []byte, k *keyState) ([]byte, bool) {
-		o1, o2, ok := s.order(mk, k)
-		return appendDBEvictKey(nil, ns, o1, o2, mk), ok
-	}}
-	return tx.evictWalk(ix, cands, limit, used, target)
-}
-
-// dbEvictCandidates returns up to limit entries of ns in order; under the
-// random policies short runs from random points (see evictCandidates).
-func (tx *Tx) dbEvictCandidates(ns uint32, s *nsIndex, limit int) [][]byte {
-	prefix := nsPrefix(ns)
-	var cands [][]byte
-	c := tx.cursor(bDBEvict)
-	if s.policy != PolicyAllKeysRandom && s.policy != PolicyVolatileRandom {
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(cands) < limit; k, _ = c.Next() {
-			if len(k) > dbEvictHdrLen {
-				cands = append(cands, bytes.Clone(k))
-			}
-		}
-		return cands
-	}
-	const run = 8
-	seen := map[string]bool{}
-	for tries := 0; len(cands) < limit && tries < limit; tries++ {
-		k, _ := c.Seek(binary.BigEndian.AppendUint64(bytes.Clone(prefix), rand.Uint64()))
-		if k == nil || !bytes.HasPrefix(k, prefix) {
-			k, _ = c.Seek(prefix)
-		}
-		got := 0
-		for ; k != nil && bytes.HasPrefix(k, prefix) && got < run && len(cands) < limit; k, _ = c.Next() {
-			if len(k) > dbEvictHdrLen && !seen[string(k)] {
-				seen[string(k)] = true
-				cands = append(cands, bytes.Clone(k))
-				got++
-			}
-		}
-		if got == 0 && len(seen) == 0 {
-			break
-		}
-	}
-	return cands
+	return tx.evictWalk(&ix, cands, limit, used, target)
 }
 
 // policyOrder returns the order fields of a key under policy p (seed:

@@ -300,23 +300,8 @@ func (tx *Tx) reindex(mk []byte, old, new *keyState) {
 	if !ev.indexed(mk) {
 		return
 	}
-	var ok1, ok2 bool
-	var a1, a2, b1, b2 uint64
-	if old != nil {
-		a1, a2, ok1 = ev.order(mk, old)
-	}
-	if new != nil {
-		b1, b2, ok2 = ev.order(mk, new)
-	}
-	if ok1 && ok2 && a1 == b1 && a2 == b2 {
-		return
-	}
-	if ok1 {
-		tx.del(bEvict, appendEvictKey(make([]byte, 0, evictHdrLen+len(mk)), ev.gen, a1, a2, mk))
-	}
-	if ok2 {
-		tx.put(bEvict, appendEvictKey(make([]byte, 0, evictHdrLen+len(mk)), ev.gen, b1, b2, mk), nil)
-	}
+	ix := ev.index()
+	tx.moveEntry(&ix, mk, old, new)
 }
 
 // stampPut sets the eviction fields of a record being written (Put hook):
@@ -562,20 +547,78 @@ func (db *DB) EvictKeys(limit int, target int64) (EvictResult, error) {
 	return res, err
 }
 
-// evictCandidates returns up to limit index entries to evict, in order.
+// orderIndex is one exact eviction order: entries prefix | o1(8) | o2(8) |
+// metaKey → ∅ in bucket, where o1/o2 are policyOrder's fields under the
+// index's policy (smallest evicted first). The server-wide index's prefix
+// is its generation byte (bucket v, evictState.index), a database's its
+// namespace (bucket w, dblimit_index.go).
+type orderIndex struct {
+	bucket bucketID
+	prefix []byte
+	policy Policy
+	seed   uint64 // random policies: the hash seed
+	decay  int64  // LFU: lfu-decay-time in minutes
+}
+
+// index describes the server-wide order as built.
+func (ev *evictState) index() orderIndex {
+	return orderIndex{bucket: bEvict, prefix: []byte{ev.gen}, policy: ev.policy, seed: ev.seed, decay: ev.decay.Load()}
+}
+
+func (ix *orderIndex) hdrLen() int { return len(ix.prefix) + 16 }
+
+// keyOf is the entry of a record with order inputs s; ok == false when
+// the key is not a candidate (noeviction, or volatile-* and no expiry).
+func (ix *orderIndex) keyOf(mk []byte, s *keyState) (ek []byte, ok bool) {
+	o1, o2, ok := policyOrder(ix.policy, ix.seed, ix.decay, mk, s)
+	if !ok {
+		return nil, false
+	}
+	return ix.entry(o1, o2, mk), true
+}
+
+func (ix *orderIndex) entry(o1, o2 uint64, mk []byte) []byte {
+	buf := append(make([]byte, 0, ix.hdrLen()+len(mk)), ix.prefix...)
+	buf = binary.BigEndian.AppendUint64(buf, o1)
+	buf = binary.BigEndian.AppendUint64(buf, o2)
+	return append(buf, mk...)
+}
+
+// moveEntry moves mk's entry in ix from old to new order inputs (nil =
+// absent); nothing is written when its place does not change.
+func (tx *Tx) moveEntry(ix *orderIndex, mk []byte, old, new *keyState) {
+	var ok1, ok2 bool
+	var a1, a2, b1, b2 uint64
+	if old != nil {
+		a1, a2, ok1 = policyOrder(ix.policy, ix.seed, ix.decay, mk, old)
+	}
+	if new != nil {
+		b1, b2, ok2 = policyOrder(ix.policy, ix.seed, ix.decay, mk, new)
+	}
+	if ok1 && ok2 && a1 == b1 && a2 == b2 {
+		return
+	}
+	if ok1 {
+		tx.del(ix.bucket, ix.entry(a1, a2, mk))
+	}
+	if ok2 {
+		tx.put(ix.bucket, ix.entry(b1, b2, mk), nil)
+	}
+}
+
+// candidates returns up to limit entries of ix to evict, in order.
 // Under the random policies the order is a fixed hash of each key, so
 // always taking the front would evict the same few positions again and
 // again (a static subset of keys would survive forever); instead it takes
 // short runs from random points of the order, wrapping at its end, so each
 // eviction picks a resident key at random, as Redis's allkeys-random does.
-func (tx *Tx) evictCandidates(limit int) [][]byte {
-	ev := &tx.db.ev
+func (tx *Tx) candidates(ix *orderIndex, limit int) [][]byte {
 	var cands [][]byte
-	c := tx.cursor(bEvict)
-	gen := []byte{ev.gen}
-	if ev.policy != PolicyAllKeysRandom && ev.policy != PolicyVolatileRandom {
-		for k, _ := c.Seek(gen); k != nil && k[0] == ev.gen && len(cands) < limit; k, _ = c.Next() {
-			if len(k) > evictHdrLen {
+	c := tx.cursor(ix.bucket)
+	in := func(k []byte) bool { return k != nil && bytes.HasPrefix(k, ix.prefix) }
+	if ix.policy != PolicyAllKeysRandom && ix.policy != PolicyVolatileRandom {
+		for k, _ := c.Seek(ix.prefix); in(k) && len(cands) < limit; k, _ = c.Next() {
+			if len(k) > ix.hdrLen() {
 				cands = append(cands, bytes.Clone(k))
 			}
 		}
@@ -584,33 +627,23 @@ func (tx *Tx) evictCandidates(limit int) [][]byte {
 	const run = 8
 	seen := make(map[string]bool)
 	for tries := 0; len(cands) < limit && tries < limit; tries++ {
-		k, _ := c.Seek(binary.BigEndian.AppendUint64([]byte{ev.gen}, rand.Uint64()))
-		if k == nil || k[0] != ev.gen {
-			k, _ = c.Seek(gen) // wrap around
+		k, _ := c.Seek(binary.BigEndian.AppendUint64(bytes.Clone(ix.prefix), rand.Uint64()))
+		if !in(k) {
+			k, _ = c.Seek(ix.prefix) // wrap around
 		}
 		got := 0
-		for ; k != nil && k[0] == ev.gen && got < run && len(cands) < limit; k, _ = c.Next() {
-			if len(k) > evictHdrLen && !seen[string(k)] {
+		for ; in(k) && got < run && len(cands) < limit; k, _ = c.Next() {
+			if len(k) > ix.hdrLen() && !seen[string(k)] {
 				seen[string(k)] = true
 				cands = append(cands, bytes.Clone(k))
 				got++
 			}
 		}
 		if got == 0 && len(seen) == 0 {
-			break // the generation is empty
+			break // the order is empty
 		}
 	}
 	return cands
-}
-
-// orderIndex is one exact eviction order: the server-wide index (bucket v)
-// or a database's own (bucket w, dblimit_index.go).
-type orderIndex struct {
-	bucket bucketID
-	hdrLen int // bytes before the meta key in an entry
-	// keyOf is the entry of a record with order inputs s (ok == false: not
-	// a candidate).
-	keyOf func(mk []byte, s *keyState) (ek []byte, ok bool)
 }
 
 // rescue persists mk's buffered access, if it has one newer than its
@@ -631,9 +664,7 @@ func (tx *Tx) rescue(ix *orderIndex, mk []byte) (nk []byte, moved bool) {
 	if !ok {
 		return nil, false
 	}
-	if k, ok := ix.keyOf(mk, &s); ok {
-		nk = k
-	}
+	nk, _ = ix.keyOf(mk, &s)
 	return nk, true
 }
 
@@ -653,7 +684,7 @@ func (tx *Tx) evictWalk(ix *orderIndex, cands [][]byte, limit int, used func() i
 		if used() <= target || res.Collections {
 			break
 		}
-		mk := ek[ix.hdrLen:]
+		mk := ek[ix.hdrLen():]
 		old := tx.readOld(mk)
 		if !old.exists {
 			tx.del(ix.bucket, ek) // stale entry
@@ -709,14 +740,11 @@ func (tx *Tx) evictBatch(limit int, target int64) EvictResult {
 	// Collect the candidates in one pass (re-seeking after every removal
 	// would walk the overlay's tombstones again each time), then remove
 	// them in order until usage reaches target.
-	cands := tx.evictCandidates(limit)
+	ix := ev.index()
+	cands := tx.candidates(&ix, limit)
 	if len(cands) == 0 {
 		res.Empty = true
 		return res
 	}
-	ix := &orderIndex{bucket: bEvict, hdrLen: evictHdrLen, keyOf: func(mk []byte, s *keyState) ([]byte, bool) {
-		o1, o2, ok := ev.order(mk, s)
-		return appendEvictKey(nil, ev.gen, o1, o2, mk), ok
-	}}
-	return tx.evictWalk(ix, cands, limit, tx.db.UsedBytes, target)
+	return tx.evictWalk(&ix, cands, limit, tx.db.UsedBytes, target)
 }
