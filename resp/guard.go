@@ -124,6 +124,12 @@ func (g *guardConn) take(chunk []byte) {
 		g.held = g.base[:0]
 	}
 	g.held = append(g.held, chunk...)
+	if start == 0 { // held starts its array: keep that storage for reuse
+		g.base = nil
+		if cap(g.held) <= 1<<20 { // modest storage only
+			g.base = g.held[:0]
+		}
+	}
 	if g.st == gsPass {
 		g.ready = len(g.held)
 		return
@@ -148,10 +154,7 @@ func (g *guardConn) consume(n int) {
 	g.held = g.held[n:]
 	g.ready -= n
 	if len(g.held) == 0 {
-		if cap(g.held) > 0 && cap(g.base) < 1<<20 { // keep modest storage for reuse
-			g.base = g.held[:0:0]
-		}
-		g.held = nil
+		g.held = nil // the next take starts again at base
 	}
 }
 
