@@ -72,7 +72,7 @@ type Options struct {
 	ExpireInterval time.Duration // active expiry period (default 100 ms)
 	GCInterval     time.Duration // reclaim period for dropped collections (default 100 ms)
 	MaxBatch       int           // most requests in one commit (default 4096)
-	OverlaySize    int64         // memtable size that triggers a flush to bbolt (default 8 MiB)
+	OverlaySize    int64         // memtable size that triggers a flush to bbolt (default 32 MiB)
 	Logger         zerolog.Logger
 }
 
@@ -189,7 +189,7 @@ func Open(opts Options) (*DB, error) {
 		opts.MaxBatch = 4096
 	}
 	if opts.OverlaySize <= 0 {
-		opts.OverlaySize = 8 << 20
+		opts.OverlaySize = 32 << 20
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -222,21 +222,26 @@ func Open(opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	lastSeg, err := db.recoverLog()
+	replayed, lastSeg, err := db.recoverLog() // overlay.go
 	if err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("replay write-ahead log: %w", err)
-	}
-	if err := db.loadCounters(); err != nil {
-		bdb.Close()
-		return nil, err
 	}
 	if db.wal, err = openWAL(opts.Dir, lastSeg); err != nil {
 		bdb.Close()
 		return nil, err
 	}
 	db.active = newMemtable()
-	db.view.Store(&layers{mem: db.active.tree.Copy(), memF: db.active.filter})
+	var imm []*memtable
+	if replayed != nil {
+		imm = []*memtable{replayed}
+	}
+	db.view.Store(&layers{mem: db.active.tree.Copy(), memF: db.active.filter, imm: imm})
+	if err := db.loadCounters(); err != nil {
+		db.wal.close()
+		bdb.Close()
+		return nil, err
+	}
 	if err := writeRunningMarker(opts.Dir); err != nil {
 		bdb.Close()
 		return nil, err
@@ -249,6 +254,9 @@ func Open(opts Options) (*DB, error) {
 	go db.expireLoop(ctx)
 	go db.gcLoop(ctx)
 	go db.flushLoop(ctx)
+	if replayed != nil {
+		db.flushCh <- struct{}{} // write the replayed log to bbolt
+	}
 	if err := db.loadUsage(); err != nil { // evict.go, usage.go
 		db.Close()
 		return nil, err
@@ -277,15 +285,15 @@ func (db *DB) createBuckets() error {
 	})
 }
 
-// loadCounters reads the allocation counters (after log replay).
+// loadCounters reads the allocation counters through the layers (a
+// replayed log may hold newer values than bbolt).
 func (db *DB) loadCounters() error {
-	return db.bolt.View(func(btx *bolt.Tx) error {
-		sys := btx.Bucket(bucketNames[bSys])
-		db.nextVersion = u64(sys.Get(sysNextVersion))
+	return db.View(func(tx *Tx) error {
+		db.nextVersion = u64(tx.get(bSys, sysNextVersion))
 		if db.nextVersion == 0 {
 			db.nextVersion = 1
 		}
-		db.nextNS = uint32(u64(sys.Get(sysNextNS)))
+		db.nextNS = uint32(u64(tx.get(bSys, sysNextNS)))
 		if db.nextNS == 0 {
 			// Namespaces 0..Databases-1 start as the identity mapping.
 			db.nextNS = uint32(maxDatabases)

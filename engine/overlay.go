@@ -185,20 +185,26 @@ func flushChunkFrom(bdb *bolt.DB, t *memTree, from *memItem) (next *memItem, err
 	return next, err
 }
 
-// recoverLog replays every log segment into bbolt (after a crash; after a
-// clean stop there are none) and deletes them. It returns the highest
-// segment number seen, so new segments sort after old ones.
-func (db *DB) recoverLog() (uint64, error) {
+// recoverLog replays every log segment (after a crash; after a clean stop
+// there are none) into one memtable and returns it with the highest
+// segment number seen, so new segments sort after old ones. The memtable
+// is not written to bbolt here: Open installs it as a frozen layer and the
+// flusher writes it in the background, so a restart after a crash answers
+// once the log is read, whatever the size of the store. Its segments stay
+// on disk until that flush commits; a second crash replays them again,
+// followed by the segments written since. It returns nil when there is
+// nothing to replay.
+func (db *DB) recoverLog() (*memtable, uint64, error) {
 	segs, err := listSegments(db.opts.Dir)
 	if err != nil || len(segs) == 0 {
-		return 0, err
+		return nil, 0, err
 	}
 	m := newMemtable()
 	records := 0
 	for _, seg := range segs {
 		n, clean, err := replaySegment(walName(db.opts.Dir, seg), m)
 		if err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		records += n
 		if !clean {
@@ -206,17 +212,15 @@ func (db *DB) recoverLog() (uint64, error) {
 				Msg("write-ahead log segment ends with a torn record (unacknowledged write); ignored")
 		}
 	}
-	if err := flushTree(db.bolt, m.tree); err != nil {
-		return 0, err
-	}
-	last := segs[len(segs)-1]
-	for _, seg := range segs {
-		os.Remove(walName(db.opts.Dir, seg))
-	}
+	m.seg = segs[len(segs)-1]
 	if records > 0 {
-		db.log.Info().Int("records", records).Int("segments", len(segs)).Msg("replayed write-ahead log")
+		db.log.Info().Int("records", records).Int("segments", len(segs)).Int64("bytes", m.bytes).
+			Msg("replayed write-ahead log into memory; flushing it to the data file in the background")
 	}
-	return last, nil
+	if m.tree.Len() == 0 {
+		m = nil // the segments are removed once the first flush commits
+	}
+	return m, segs[len(segs)-1], nil
 }
 
 // flushAll moves every memtable into bbolt and removes the log (Close).
