@@ -14,8 +14,8 @@ import (
 // its keys' bits, so a key in a reader's snapshot always tests positive;
 // a false positive only costs the search it would have done anyway.
 //
-// Sized for the default 8 MiB overlay of small records (~60 k entries),
-// two probes from one 64-bit hash give about 1 % false positives there;
+// Sized for the default 32 MiB overlay of small records (~120 k entries),
+// two probes from one 64-bit hash give about 1.5 % false positives there;
 // larger overlays degrade gracefully towards "always search".
 type memFilter struct {
 	words [memFilterWords]atomic.Uint64

@@ -43,7 +43,7 @@ func lessItem(a, b *memItem) bool { return bytes.Compare(a.key, b.key) < 0 }
 type memTree = btree.BTreeG[*memItem]
 
 func newMemTree() *memTree {
-	return btree.NewBTreeGOptions(lessItem, btree.Options{NoLocks: true, Degree: 64})
+	return btree.NewBTreeGOptions(lessItem, btree.Options{NoLocks: true, Degree: 32})
 }
 
 // memtable is a tree plus what flushing it needs to know. idx indexes the

@@ -145,7 +145,7 @@ var directives = func() map[string]*directive {
 		intDirective("busy-reply-threshold", "5000", 0, 1<<62),
 		stringDirective("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
 		immutable(stringDirective("pprof-addr", "")),
-		immutable(memoryDirective("overlay-size", "8388608", 1<<20)),
+		immutable(memoryDirective("overlay-size", "33554432", 1<<20)),
 		immutable(stringDirective("pidfile", "")),
 		intDirective("hash-max-listpack-entries", "512", 0, 1<<31-1),
 		intDirective("hash-max-listpack-value", "64", 0, 1<<31-1),

@@ -21,7 +21,7 @@
 # STARTUP_KEYS keys beside Redis's AOF and RDB load times.
 #
 # Steady state. diskcached buffers writes in an in-memory overlay (memtable, `overlay-size`,
-# 8 MiB by default, read with CONFIG GET) and flushes it to bbolt in the background; a run shorter
+# 32 MiB by default, read with CONFIG GET) and flushes it to bbolt in the background; a run shorter
 # than a few overlays measures only the buffer. So every measured run of a write test (WRITE_TESTS)
 # is sized to make diskcached write at least STEADY_FACTOR × overlay-size into its overlay, using
 # the overlay bytes per request measured in the previous run of that test (INFO diskcache:
@@ -304,11 +304,11 @@ dc_info() {
 		END { printf "%d %d %d %d\n", o, f, c, w }'
 }
 
-# overlay_size: diskcached's overlay-size in bytes (CONFIG GET; 8 MiB if it does not say).
+# overlay_size: diskcached's overlay-size in bytes (CONFIG GET; 32 MiB if it does not say).
 overlay_size() {
 	local v
 	v=$(redis-cli -p "$(port_of diskcached)" config get overlay-size 2>/dev/null | tail -1)
-	[[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 8388608
+	[[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 33554432
 }
 
 # ov_watch_start / ov_watch_stop: one redis-cli connection asks INFO diskcache every
@@ -343,7 +343,7 @@ plan_n() {
 	[[ -n $N_P1 && $p == 1 ]] && return 0
 	[[ -n $N_P16 && $p != 1 ]] && return 0
 	PLAN_N=$(awk -v r="${RATE[diskcached/$mode/$t/$p]:-0}" -v s="$WRITE_SECONDS" -v b="${BPR[$mode/$t]:-0}" \
-		-v o="${OVERLAY[$mode]:-8388608}" -v f="$STEADY_FACTOR" -v cap="$STEADY_MAX_SECONDS" \
+		-v o="${OVERLAY[$mode]:-33554432}" -v f="$STEADY_FACTOR" -v cap="$STEADY_MAX_SECONDS" \
 		-v lo="$N_MIN" -v hi="$N_MAX" 'BEGIN {
 		n = r * s
 		# 25 % margin: bytes per request drift (SADD of a member already there writes nothing)
