@@ -18,11 +18,9 @@ func (tx *Tx) ElemGet(version uint64, sub []byte) []byte {
 
 // ElemPut stores an element. val is copied.
 func (tx *Tx) ElemPut(version uint64, sub, val []byte) {
-	v := make([]byte, len(val))
-	copy(v, val)
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.elemPutHook(tx.buf, tx.get(bData, tx.buf), v) // usage (usage.go)
-	tx.put(bData, tx.buf, v)
+	tx.elemPutHook(tx.buf, tx.get(bData, tx.buf), val) // usage (usage.go)
+	tx.put(bData, tx.buf, val)                         // copies val
 }
 
 // ElemDelete removes an element (absent is fine).

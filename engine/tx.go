@@ -159,17 +159,19 @@ func (tx *Tx) boltGet(b bucketID, k []byte) []byte {
 	return nil
 }
 
-// put stores v under k in the active memtable and the batch's log. The
-// store keeps v: callers pass a slice they will not modify afterwards.
-// k is copied.
+// put stores v under k in the active memtable and the batch's log. Both
+// are copied: callers may reuse their buffers.
 func (tx *Tx) put(b bucketID, k, v []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
 	}
-	if v == nil {
-		v = []byte{}
-	}
-	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), val: v})
+	// One allocation holds the tree key and a copy of the value (v stays
+	// the caller's); the value part is non-nil even when empty.
+	buf := make([]byte, 1+len(k)+len(v))
+	buf[0] = byte(b)
+	copy(buf[1:], k)
+	copy(buf[1+len(k):], v)
+	tx.memt.set(&memItem{key: buf[: 1+len(k) : 1+len(k)], val: buf[1+len(k):]})
 	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
 	if b == bMeta {
 		tx.lastMK = tx.lastMK[:0]
