@@ -265,12 +265,32 @@ func Open(opts Options) (*DB, error) {
 }
 
 // boltOptions are the options the data file is opened with.
+//
+// NoFreelistSync: by default bbolt writes its whole free-page list at
+// every commit, as one contiguous run of pages. A flush is dozens of
+// commits, and once writes had freed much of the file (a benchmark's
+// millions of list pushes and pops, collections replaced) that list held
+// over a million page ids: ~11 MB rewritten per commit, each needing a
+// fresh contiguous run, which a fragmented file only finds at its end —
+// so the file grew to 10x its data and flushes slowed to a crawl. Without
+// it the list lives in memory only; Close persists it once (persistFreelist)
+// so a clean start reads it, and after a crash bbolt rebuilds it by walking
+// the tree (a read of every page, part of crash recovery).
 func boltOptions() *bolt.Options {
 	return &bolt.Options{
 		Timeout:         500 * time.Millisecond,
 		FreelistType:    bolt.FreelistMapType,
+		NoFreelistSync:  true,
 		InitialMmapSize: 1 << 30,
 	}
+}
+
+// persistFreelist writes bbolt's free-page list with one empty commit, so
+// the next open reads it instead of walking the whole file. Call only when
+// nothing else writes to bbolt (Close, after the flusher stopped).
+func persistFreelist(bdb *bolt.DB) error {
+	bdb.NoFreelistSync = false
+	return bdb.Update(func(*bolt.Tx) error { return nil })
 }
 
 // createBuckets makes sure every bucket exists.
@@ -546,6 +566,9 @@ func (db *DB) Close() error {
 	db.pubMu.Unlock()
 	db.wg.Wait()
 	err := db.flushAll()
+	if err == nil {
+		err = persistFreelist(db.bolt)
+	}
 	if cerr := db.bolt.Close(); err == nil {
 		err = cerr
 	}
