@@ -52,7 +52,6 @@ type prepared struct {
 	args [][]byte
 }
 
-// handle is redcon's callback for the first command of each pipeline read.
 // replyBufs holds reply buffers between pipelines; as many exist as
 // pipelines run at once, not one per client.
 var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -60,6 +59,7 @@ var replyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &
 // maxPooledReply is the largest buffer kept in replyBufs.
 const maxPooledReply = 4 << 20
 
+// handle is redcon's callback for the first command of each pipeline read.
 func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 	c, ok := rc.Context().(*Client)
 	if !ok {
