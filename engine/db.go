@@ -243,6 +243,7 @@ func Open(opts Options) (*DB, error) {
 		return nil, err
 	}
 	if err := writeRunningMarker(opts.Dir); err != nil {
+		db.wal.close()
 		bdb.Close()
 		return nil, err
 	}
