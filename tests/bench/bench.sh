@@ -14,8 +14,8 @@
 # on spare 127.0.0.1 ports with temporary data dirs. It pre-loads PRELOAD_KEYS keys of 100 bytes
 # (key:000000000000 …, the names redis-benchmark -r uses), then runs redis-benchmark -c 50 -d 100
 # -r 1000000 for each test and pipeline depth, the servers taking turns test by test in ROUNDS
-# rounds (start order rotates each round; before each measurement it waits until the other
-# servers are idle). It prints, per test, each server's median requests/s and p50/p99 latency and
+# rounds (start order rotates each round; before each measurement it waits until every server,
+# the measured one included, is idle). It prints, per test, each server's median requests/s and p50/p99 latency and
 # the ratios diskcached÷redis and diskcached÷noop, then peak RSS (anonymous and file-backed, from
 # /proc/PID/status), data-dir bytes, and time from process start to first PONG on a store holding
 # STARTUP_KEYS keys beside Redis's AOF and RDB load times.
@@ -67,8 +67,8 @@
 #   DISKCACHED_ARGS [""]    extra arguments for diskcached, e.g. "--loglevel warning"
 #   DISKCACHED_BIN [""]     a prebuilt diskcached binary instead of building ./cmd/diskcached
 #   BASE_PORT [16400]       redis, diskcached, noop use BASE_PORT, +1, +2
-#   IDLE_CPU [10] IDLE_MAX [5]  before each run, wait up to IDLE_MAX s for the other servers to
-#                           use < IDLE_CPU % of a core
+#   IDLE_CPU [10] IDLE_MAX [5]  before each run, wait up to IDLE_MAX s for every server to use
+#                           < IDLE_CPU % of a core
 #   UPDATE_DOCS [1; always 0 under QUICK or STARTUP_ONLY]  write the table into docs/performance.md
 #   KEEP=1                  keep the temporary work dir (data dirs, logs)
 set -euo pipefail
@@ -259,7 +259,8 @@ sampler() {
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # wait_idle SERVER...: waits (at most IDLE_MAX s) until each listed server uses < IDLE_CPU % of a
-# core, so one server's background work (flushes, AOF rewrites) does not slow another's figures.
+# core, so background work left by an earlier run (flushes, AOF rewrites) does not slow the next
+# measurement, of the same server or another one.
 wait_idle() {
 	local s a b t0 deadline hz
 	t0=$(now_ms)
@@ -456,9 +457,11 @@ for mode in $MODES; do
 			for p in $PIPELINES; do
 				plan_n "$mode" "$r" "$t" "$p"
 				for s in "${order[@]}"; do
-					others=()
-					for o in "${servers[@]}"; do [[ $o != "$s" ]] && others+=("$o"); done
-					wait_idle "${others[@]}"
+					# Every server idle first, the measured one included: diskcached
+					# may still be flushing what the previous test wrote, work that
+					# belongs to that test (whose own runs are held to a steady state
+					# of several overlay flushes) and not to this one.
+					wait_idle "${servers[@]}"
 					bench "$s" "$mode" "$r" "$t" "$p"
 				done
 			done
