@@ -41,7 +41,14 @@ func cmdMonitor(c *Ctx, args [][]byte) error {
 		c.W.OK()
 		return nil
 	}
+	// The sink is registered before +OK goes out, so every command run
+	// after the client saw +OK is fed; its lines wait in the queue, and
+	// runMonitor's writes wait for wmu, until +OK is written.
+	sink := &monitorSink{c: cl, lines: make(chan []byte, monitorQueueLen), done: make(chan struct{})}
 	cl.wmu.Lock()
+	st.monMu.Lock()
+	st.mons[cl] = sink
+	st.monMu.Unlock()
 	var err error
 	if cl.replyMode == replyOn {
 		c.W.OK()
@@ -49,12 +56,12 @@ func cmdMonitor(c *Ctx, args [][]byte) error {
 		c.W.Truncate(0)
 	}
 	if err == nil {
-		sink := &monitorSink{c: cl, lines: make(chan []byte, monitorQueueLen), done: make(chan struct{})}
-		st.monMu.Lock()
-		st.mons[cl] = sink
-		st.monMu.Unlock()
 		monitorsTotal.Add(1)
 		go st.runMonitor(sink)
+	} else {
+		st.monMu.Lock()
+		delete(st.mons, cl)
+		st.monMu.Unlock()
 	}
 	cl.wmu.Unlock()
 	return nil
