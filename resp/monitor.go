@@ -41,13 +41,15 @@ func cmdMonitor(c *Ctx, args [][]byte) error {
 		c.W.OK()
 		return nil
 	}
-	// The sink is registered before +OK goes out, so every command run
-	// after the client saw +OK is fed; its lines wait in the queue, and
-	// runMonitor's writes wait for wmu, until +OK is written.
+	// The sink is registered (and counted: feed skips all work while the
+	// count is zero) before +OK goes out, so every command run after the
+	// client saw +OK is fed; its lines wait in the queue, and runMonitor's
+	// writes wait for wmu, until +OK is written.
 	sink := &monitorSink{c: cl, lines: make(chan []byte, monitorQueueLen), done: make(chan struct{})}
 	cl.wmu.Lock()
 	st.monMu.Lock()
 	st.mons[cl] = sink
+	monitorsTotal.Add(1)
 	st.monMu.Unlock()
 	var err error
 	if cl.replyMode == replyOn {
@@ -56,12 +58,9 @@ func cmdMonitor(c *Ctx, args [][]byte) error {
 		c.W.Truncate(0)
 	}
 	if err == nil {
-		monitorsTotal.Add(1)
 		go st.runMonitor(sink)
 	} else {
-		st.monMu.Lock()
-		delete(st.mons, cl)
-		st.monMu.Unlock()
+		st.dropMonitor(sink)
 	}
 	cl.wmu.Unlock()
 	return nil
