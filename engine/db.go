@@ -113,6 +113,7 @@ type DB struct {
 	// The overlay (overlay.go).
 	wal          *wal
 	active       *memtable // the committer's; other goroutines never touch it
+	batchSeq     uint64    // the committer's batch counter (memItem.seq)
 	activeBytes  atomic.Int64
 	pubMu        sync.Mutex             // serialises publishers of view
 	view         atomic.Pointer[layers] // what readers see
@@ -236,7 +237,7 @@ func Open(opts Options) (*DB, error) {
 	if replayed != nil {
 		imm = []*memtable{replayed}
 	}
-	db.view.Store(&layers{mem: db.active.tree.Copy(), memF: db.active.filter, imm: imm})
+	db.view.Store(&layers{mem: db.active.tree.Copy(), memt: db.active, imm: imm})
 	if err := db.loadCounters(); err != nil {
 		db.wal.close()
 		bdb.Close()
@@ -355,7 +356,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 	}
 	defer end()
 	tx := getTx(db, btx, false)
-	tx.mem, tx.memF, tx.imm = l.mem, l.memF, l.imm
+	tx.mem, tx.rmem, tx.memSeq, tx.imm = l.mem, l.memt, l.seq, l.imm
 	err = fn(tx)
 	putTx(tx)
 	return err
@@ -460,6 +461,8 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 	}
 	defer end()
 	before := db.active.bytes
+	db.batchSeq++ // a failed batch burns its number: readers never see it
+	db.active.stamp = db.batchSeq
 	tx := getTx(db, btx, true)
 	defer putTx(tx)
 	tx.mem, tx.memt, tx.imm = db.active.tree, db.active, l.imm
@@ -482,7 +485,7 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 		}
 		return err
 	}
-	db.publish(db.active.tree.Copy(), nil)
+	db.publish(db.active.tree.Copy())
 	db.activeBytes.Store(db.active.bytes)
 	return nil
 }

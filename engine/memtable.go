@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"unsafe"
 
 	"github.com/tidwall/btree"
 	bolt "go.etcd.io/bbolt"
@@ -22,7 +21,8 @@ import (
 type memItem struct {
 	key []byte // bucket id byte, then the bucket key
 	val []byte
-	del bool // tombstone
+	seq uint64 // the committer batch that wrote it (memindex.go)
+	del bool   // tombstone
 }
 
 // value is what a lookup returns: nil for a tombstone (absent), the
@@ -47,33 +47,48 @@ func newMemTree() *memTree {
 }
 
 // memtable is a tree plus what flushing it needs to know. idx indexes the
-// same items by key for O(1) point lookups: only the committer reads the
-// active memtable's idx; once frozen, idx is read-only and shared.
+// same items by key for O(1) point lookups, by the committer and readers
+// alike (memindex.go).
 type memtable struct {
-	tree   *memTree
-	idx    map[string]*memItem
-	filter *memFilter // readers: which keys may be in tree (memfilter.go)
-	bytes  int64      // approximate memory held
-	seg    uint64     // last WAL segment holding its writes
+	tree  *memTree
+	idx   memIndex
+	bytes int64  // approximate memory held
+	seg   uint64 // last WAL segment holding its writes
+	stamp uint64 // batch number set stamps on new items (committer only)
 }
 
-func newMemtable() *memtable {
-	return &memtable{tree: newMemTree(), idx: make(map[string]*memItem, 1024), filter: new(memFilter)}
-}
+func newMemtable() *memtable { return &memtable{tree: newMemTree()} }
 
-// lookup finds an entry by tree key (bucket byte + key).
+// lookup finds the newest entry under tree key k (bucket byte + key).
 func (m *memtable) lookup(k []byte) (*memItem, bool) {
-	it, ok := m.idx[string(k)]
-	return it, ok
+	it := m.idx.get(k, memHash(k))
+	return it, it != nil
+}
+
+// lookupAt finds k's entry as of batch seq: the index's newest item when
+// that is old enough, else the tree snapshot's (a reader's view of the
+// active memtable, which the committer keeps writing). probe is scratch.
+func (m *memtable) lookupAt(k []byte, seq uint64, snap *memTree, probe *memItem) (*memItem, bool) {
+	it := m.idx.get(k, memHash(k))
+	if it == nil || it.seq <= seq {
+		return it, it != nil
+	}
+	probe.key = k
+	return snap.Get(probe)
 }
 
 // reindex rebuilds idx from the tree (after an in-memory rollback).
 func (m *memtable) reindex() {
-	m.idx = make(map[string]*memItem, m.tree.Len())
+	var x memIndex
 	m.tree.Scan(func(it *memItem) bool {
-		m.idx[unsafe.String(unsafe.SliceData(it.key), len(it.key))] = it
+		x.set(it, memHash(it.key))
 		return true
 	})
+	if x.tab.Load() == nil {
+		x.grow(nil)
+	}
+	m.idx.n = x.n
+	m.idx.tab.Store(x.tab.Load())
 }
 
 // memKey builds the tree key for (bucket, k) into buf.
@@ -82,15 +97,15 @@ func memKey(buf []byte, b bucketID, k []byte) []byte {
 	return append(buf, k...)
 }
 
-// set inserts or replaces an entry, keeping the size estimate.
+// set inserts or replaces an entry, keeping the size estimate. The item
+// gets the memtable's current batch stamp.
 func (m *memtable) set(it *memItem) {
+	it.seq = m.stamp
 	if old, ok := m.tree.Set(it); ok {
 		m.bytes -= old.size()
 	}
 	m.bytes += it.size()
-	m.filter.add(it.key)
-	// The item's key is immutable, so the map may share its bytes.
-	m.idx[unsafe.String(unsafe.SliceData(it.key), len(it.key))] = it
+	m.idx.set(it, memHash(it.key))
 }
 
 // --- iteration across layers -----------------------------------------

@@ -14,7 +14,8 @@ import (
 // layers value is immutable; publishers replace it whole.
 type layers struct {
 	mem  *memTree
-	memF *memFilter // the keys that may be in mem
+	memt *memtable // the memtable mem is a snapshot of (its index)
+	seq  uint64    // the last committer batch in mem
 	imm  []*memtable
 }
 
@@ -23,19 +24,12 @@ type layers struct {
 // growing memory without bound.
 const maxFrozen = 1
 
-// publish makes a new state visible. mem == nil keeps the current mem
-// snapshot; imm == nil keeps the current frozen list.
-func (db *DB) publish(mem *memTree, imm []*memtable) {
+// publish makes a new snapshot of the active memtable visible, holding
+// every batch up to the current one.
+func (db *DB) publish(mem *memTree) {
 	db.pubMu.Lock()
 	cur := db.view.Load()
-	next := &layers{mem: cur.mem, memF: cur.memF, imm: cur.imm}
-	if mem != nil {
-		next.mem, next.memF = mem, db.active.filter
-	}
-	if imm != nil {
-		next.imm = imm
-	}
-	db.view.Store(next)
+	db.view.Store(&layers{mem: mem, memt: db.active, seq: db.batchSeq, imm: cur.imm})
 	db.pubMu.Unlock()
 }
 
@@ -56,7 +50,7 @@ func (db *DB) rotate() {
 	db.pubMu.Lock()
 	cur := db.view.Load()
 	imm := append([]*memtable{frozen}, cur.imm...)
-	db.view.Store(&layers{mem: db.active.tree.Copy(), memF: db.active.filter, imm: imm})
+	db.view.Store(&layers{mem: db.active.tree.Copy(), memt: db.active, seq: db.batchSeq, imm: imm})
 	select {
 	case db.flushCh <- struct{}{}:
 	default:
@@ -112,7 +106,7 @@ func (db *DB) flushOldest(m *memtable) error {
 			imm = append(imm, x)
 		}
 	}
-	db.view.Store(&layers{mem: cur.mem, memF: cur.memF, imm: imm})
+	db.view.Store(&layers{mem: cur.mem, memt: cur.memt, seq: cur.seq, imm: imm})
 	db.flushed.Broadcast()
 	db.pubMu.Unlock()
 	if err := db.wal.removeThrough(m.seg); err != nil {

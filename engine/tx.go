@@ -36,11 +36,12 @@ type Tx struct {
 	// The overlay layers above bbolt, newest first: mem (the committer's
 	// active memtable in a write transaction, a published snapshot of it in
 	// a read transaction), then frozen memtables waiting to be flushed.
-	mem  *memTree
-	memt *memtable  // write transactions: the active memtable
-	memF *memFilter // read transactions: mem's key filter (nil: search always)
-	imm  []*memtable
-	wbuf []byte // write transactions: this batch's WAL ops
+	mem    *memTree
+	memt   *memtable // write transactions: the active memtable
+	rmem   *memtable // read transactions: the memtable mem is a snapshot of
+	memSeq uint64    // read transactions: the last batch in mem
+	imm    []*memtable
+	wbuf   []byte // write transactions: this batch's WAL ops
 
 	probe memItem
 	pbuf  []byte
@@ -80,7 +81,7 @@ func putTx(tx *Tx) {
 	tx.bk = [numBuckets]*bolt.Bucket{}
 	tx.bc = [numBuckets]*bolt.Cursor{}
 	tx.noTouch = false
-	tx.mem, tx.memt, tx.memF, tx.imm, tx.probe = nil, nil, nil, nil, memItem{}
+	tx.mem, tx.memt, tx.rmem, tx.memSeq, tx.imm, tx.probe = nil, nil, nil, 0, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	if cap(tx.wbuf) > 1<<20 {
 		tx.wbuf = nil
@@ -124,13 +125,12 @@ func (tx *Tx) bucket(b bucketID) *bolt.Bucket {
 func (tx *Tx) get(b bucketID, k []byte) []byte {
 	if tx.mem.Len() > 0 || len(tx.imm) > 0 {
 		tx.pbuf = memKey(tx.pbuf, b, k)
-		if tx.memt != nil { // write tx: the committer's own index
+		if tx.memt != nil { // write tx: the committer sees its own writes
 			if it, ok := tx.memt.lookup(tx.pbuf); ok {
 				return it.value()
 			}
-		} else if tx.memF.mayHave(tx.pbuf) {
-			tx.probe.key = tx.pbuf
-			if it, ok := tx.mem.Get(&tx.probe); ok {
+		} else if tx.rmem != nil {
+			if it, ok := tx.rmem.lookupAt(tx.pbuf, tx.memSeq, tx.mem, &tx.probe); ok {
 				return it.value()
 			}
 		}
