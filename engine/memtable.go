@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/tidwall/btree"
 	bolt "go.etcd.io/bbolt"
@@ -54,7 +55,10 @@ type memtable struct {
 	idx   memIndex
 	bytes int64  // approximate memory held
 	seg   uint64 // last WAL segment holding its writes
-	stamp uint64 // batch number set stamps on new items (committer only)
+	// frozenAt is when rotate froze it (zero for a replayed log: flush at
+	// once).
+	frozenAt time.Time
+	stamp    uint64 // batch number set stamps on new items (committer only)
 }
 
 func newMemtable() *memtable { return &memtable{tree: newMemTree()} }

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
@@ -21,8 +20,9 @@ type layers struct {
 
 // maxFrozen bounds the frozen memtables waiting for the flusher: when
 // writes outrun flushing, the committer waits (back-pressure) instead of
-// growing memory without bound.
-const maxFrozen = 1
+// growing memory without bound. The flusher merges up to this many into
+// one pass (flush.go).
+const maxFrozen = 2
 
 // publish makes a new snapshot of the active memtable visible, holding
 // every batch up to the current one.
@@ -44,7 +44,7 @@ func (db *DB) rotate() {
 		return
 	}
 	frozen := db.active
-	frozen.seg = seg
+	frozen.seg, frozen.frozenAt = seg, time.Now()
 	db.active = newMemtable()
 	db.activeBytes.Store(0)
 	db.pubMu.Lock()
@@ -59,124 +59,6 @@ func (db *DB) rotate() {
 		db.flushed.Wait()
 	}
 	db.pubMu.Unlock()
-}
-
-// flushLoop moves frozen memtables into bbolt, oldest first.
-func (db *DB) flushLoop(ctx context.Context) {
-	defer db.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-db.flushCh:
-		}
-		for ctx.Err() == nil {
-			imm := db.view.Load().imm
-			if len(imm) == 0 {
-				break
-			}
-			if err := db.flushOldest(imm[len(imm)-1]); err != nil {
-				db.log.Error().Err(err).Msg("flush to bbolt failed; retrying")
-				db.lastErr.Store(err.Error())
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(time.Second):
-				}
-			}
-		}
-	}
-}
-
-// flushOldest writes m into bbolt, then drops it from the layers and
-// deletes its log segments.
-func (db *DB) flushOldest(m *memtable) error {
-	start := time.Now()
-	db.flushMu.Lock()
-	err := flushTree(db.bolt, m.tree)
-	db.flushMu.Unlock()
-	if err != nil {
-		return err
-	}
-	db.pubMu.Lock()
-	cur := db.view.Load()
-	imm := make([]*memtable, 0, len(cur.imm))
-	for _, x := range cur.imm {
-		if x != m {
-			imm = append(imm, x)
-		}
-	}
-	db.view.Store(&layers{mem: cur.mem, memt: cur.memt, seq: cur.seq, imm: imm})
-	db.flushed.Broadcast()
-	db.pubMu.Unlock()
-	if err := db.wal.removeThrough(m.seg); err != nil {
-		db.log.Warn().Err(err).Msg("cannot remove flushed log segments")
-	}
-	db.stats.Flushes.Add(1)
-	db.stats.FlushedBytes.Add(m.bytes)
-	db.log.Debug().Int("entries", m.tree.Len()).Int64("bytes", m.bytes).
-		Dur("took", time.Since(start)).Msg("memtable flushed to bbolt")
-	return nil
-}
-
-// flushChunk bounds the entries one bbolt transaction of a flush writes.
-// bbolt keeps every page it dirties in memory until commit; with random
-// keys nearly every entry dirties its own page, so an unbounded flush of a
-// large memtable held hundreds of MiB. Chunks are safe: a partly flushed
-// memtable stays in the layers above bbolt with the same values until its
-// last chunk commits, and replaying its log re-applies the same values.
-const flushChunk = 4096
-
-// flushTree applies a memtable's entries to bbolt in key order (sorted, so
-// neighbouring entries share dirty pages), in fsynced transactions of at
-// most flushChunk entries.
-func flushTree(bdb *bolt.DB, t *memTree) error {
-	if t.Len() == 0 {
-		return nil
-	}
-	var from *memItem // first entry of the next chunk
-	for {
-		next, err := flushChunkFrom(bdb, t, from)
-		if err != nil || next == nil {
-			return err
-		}
-		from = next
-	}
-}
-
-// flushChunkFrom writes up to flushChunk entries starting at from (nil =
-// the first) in one transaction and returns the entry to continue from, or
-// nil when the tree is done.
-func flushChunkFrom(bdb *bolt.DB, t *memTree, from *memItem) (next *memItem, err error) {
-	err = bdb.Update(func(btx *bolt.Tx) error {
-		var bk [numBuckets]*bolt.Bucket
-		for i := range bk {
-			bk[i] = btx.Bucket(bucketNames[i])
-		}
-		n := 0
-		var werr error
-		visit := func(it *memItem) bool {
-			if n == flushChunk {
-				next = it
-				return false
-			}
-			n++
-			b := bk[it.key[0]]
-			if it.del {
-				werr = b.Delete(it.key[1:])
-			} else {
-				werr = b.Put(it.key[1:], it.val)
-			}
-			return werr == nil
-		}
-		if from == nil {
-			t.Scan(visit)
-		} else {
-			t.Ascend(from, visit)
-		}
-		return werr
-	})
-	return next, err
 }
 
 // recoverLog replays every log segment (after a crash; after a clean stop
@@ -219,13 +101,7 @@ func (db *DB) recoverLog() (*memtable, uint64, error) {
 
 // flushAll moves every memtable into bbolt and removes the log (Close).
 func (db *DB) flushAll() error {
-	cur := db.view.Load()
-	for i := len(cur.imm) - 1; i >= 0; i-- {
-		if err := flushTree(db.bolt, cur.imm[i].tree); err != nil {
-			return err
-		}
-	}
-	if err := flushTree(db.bolt, db.active.tree); err != nil {
+	if err := flushTrees(db.bolt, oldestFirst(db.view.Load().imm, db.active.tree)); err != nil {
 		return err
 	}
 	seg := db.wal.seg
@@ -259,14 +135,7 @@ func (db *DB) Snapshot(path string) error {
 		os.Remove(tmp)
 		return err
 	}
-	for i := len(l.imm) - 1; i >= 0; i-- {
-		if err == nil {
-			err = flushTree(cp, l.imm[i].tree)
-		}
-	}
-	if err == nil {
-		err = flushTree(cp, l.mem)
-	}
+	err = flushTrees(cp, oldestFirst(l.imm, l.mem))
 	if cerr := cp.Close(); err == nil {
 		err = cerr
 	}

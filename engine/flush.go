@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/tidwall/btree"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The flusher moves frozen memtables into bbolt. With random keys over a
+// large store, one flush rewrites nearly every leaf page whatever the
+// number of entries it carries (a 32 MiB memtable of 100-byte records
+// dirties ~all of the ~35 k leaf pages of 1 M keys), so its cost per entry
+// falls with the entries per pass. It therefore merges the frozen
+// memtables it finds into one pass, and lets a lone frozen memtable wait up
+// to flushWait for a second one; under a sustained write load a pass
+// carries two memtables.
+
+// flushWait is how long a lone frozen memtable waits for another to merge
+// with. A replayed log (zero frozenAt) and a closing store never wait.
+const flushWait = time.Second
+
+// flushLoop runs until ctx ends.
+func (db *DB) flushLoop(ctx context.Context) {
+	defer db.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-db.flushCh:
+		}
+		for ctx.Err() == nil {
+			imm := db.view.Load().imm
+			if len(imm) == 0 {
+				break
+			}
+			if wait := flushWait - time.Since(imm[0].frozenAt); len(imm) < maxFrozen && wait > 0 &&
+				!imm[0].frozenAt.IsZero() && !db.closed.Load() {
+				select {
+				case <-ctx.Done():
+					return
+				case <-db.flushCh: // another rotation
+				case <-time.After(wait):
+				}
+				continue
+			}
+			if err := db.flushFrozen(imm); err != nil {
+				db.log.Error().Err(err).Msg("flush to bbolt failed; retrying")
+				db.lastErr.Store(err.Error())
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	}
+}
+
+// flushFrozen writes the frozen memtables ms (newest first, as in layers)
+// into bbolt in one merged pass, then drops them from the layers and
+// deletes their log segments.
+func (db *DB) flushFrozen(ms []*memtable) error {
+	start := time.Now()
+	db.flushMu.Lock()
+	err := flushTrees(db.bolt, oldestFirst(ms, nil))
+	db.flushMu.Unlock()
+	if err != nil {
+		return err
+	}
+	gone := make(map[*memtable]bool, len(ms))
+	entries, bytes := 0, int64(0)
+	for _, m := range ms {
+		gone[m] = true
+		entries += m.tree.Len()
+		bytes += m.bytes
+	}
+	db.pubMu.Lock()
+	cur := db.view.Load()
+	imm := make([]*memtable, 0, len(cur.imm))
+	for _, x := range cur.imm {
+		if !gone[x] {
+			imm = append(imm, x)
+		}
+	}
+	db.view.Store(&layers{mem: cur.mem, memt: cur.memt, seq: cur.seq, imm: imm})
+	db.flushed.Broadcast()
+	db.pubMu.Unlock()
+	if err := db.wal.removeThrough(ms[0].seg); err != nil {
+		db.log.Warn().Err(err).Msg("cannot remove flushed log segments")
+	}
+	db.stats.Flushes.Add(1)
+	db.stats.FlushedBytes.Add(bytes)
+	db.log.Debug().Int("memtables", len(ms)).Int("entries", entries).Int64("bytes", bytes).
+		Dur("took", time.Since(start)).Msg("memtables flushed to bbolt")
+	return nil
+}
+
+// oldestFirst lists the trees of ms (newest first) oldest first, then top
+// if it is not nil.
+func oldestFirst(ms []*memtable, top *memTree) []*memTree {
+	ts := make([]*memTree, 0, len(ms)+1)
+	for i := len(ms) - 1; i >= 0; i-- {
+		ts = append(ts, ms[i].tree)
+	}
+	if top != nil {
+		ts = append(ts, top)
+	}
+	return ts
+}
+
+// flushChunk bounds the entries one bbolt transaction of a flush writes.
+// bbolt keeps every page it dirties in memory until commit; with random
+// keys nearly every entry dirties its own page, so an unbounded flush of a
+// large memtable held hundreds of MiB. Chunks are safe: partly flushed
+// memtables stay in the layers above bbolt with the same values until the
+// last chunk commits, and replaying their log re-applies the same values.
+const flushChunk = 4096
+
+// flushTrees applies the merged entries of ts (oldest first: for a key in
+// several trees the newest tree's entry wins) to bbolt in key order
+// (sorted, so neighbouring entries share dirty pages), in fsynced
+// transactions of at most flushChunk entries.
+func flushTrees(bdb *bolt.DB, ts []*memTree) error {
+	m := newMergeIter(ts)
+	defer m.release()
+	for m.cur != nil {
+		err := bdb.Update(func(btx *bolt.Tx) error {
+			var bk [numBuckets]*bolt.Bucket
+			for i := range bk {
+				bk[i] = btx.Bucket(bucketNames[i])
+			}
+			for n := 0; n < flushChunk && m.cur != nil; n++ {
+				it := m.cur
+				var err error
+				if it.del {
+					err = bk[it.key[0]].Delete(it.key[1:])
+				} else {
+					err = bk[it.key[0]].Put(it.key[1:], it.val)
+				}
+				if err != nil {
+					return err
+				}
+				m.next()
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeIter walks several trees in key order; for a key in more than one,
+// cur is the entry of the latest tree in the list.
+type mergeIter struct {
+	its []btree.IterG[*memItem]
+	ok  []bool
+	cur *memItem
+}
+
+func newMergeIter(ts []*memTree) *mergeIter {
+	m := &mergeIter{its: make([]btree.IterG[*memItem], len(ts)), ok: make([]bool, len(ts))}
+	for i, t := range ts {
+		m.its[i] = t.Iter()
+		m.ok[i] = m.its[i].First()
+	}
+	m.pick()
+	return m
+}
+
+// pick sets cur to the smallest current key, the latest tree's on ties.
+func (m *mergeIter) pick() {
+	m.cur = nil
+	for i := range m.its {
+		if !m.ok[i] {
+			continue
+		}
+		if it := m.its[i].Item(); m.cur == nil || !lessItem(m.cur, it) {
+			m.cur = it
+		}
+	}
+}
+
+// next moves every tree positioned at cur's key past it.
+func (m *mergeIter) next() {
+	k := m.cur.key
+	for i := range m.its {
+		if m.ok[i] && string(m.its[i].Item().key) == string(k) {
+			m.ok[i] = m.its[i].Next()
+		}
+	}
+	m.pick()
+}
+
+func (m *mergeIter) release() {
+	for i := range m.its {
+		m.its[i].Release()
+	}
+}
