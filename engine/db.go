@@ -112,8 +112,9 @@ type DB struct {
 
 	// The overlay (overlay.go).
 	wal          *wal
-	active       *memtable // the committer's; other goroutines never touch it
-	batchSeq     uint64    // the committer's batch counter (memItem.seq)
+	active       *memtable   // the committer's; other goroutines never touch it
+	batchSeq     uint64      // the committer's batch counter (memItem.seq)
+	flushMerge   atomic.Bool // the last flush pass was page-bound: merge the next (flush.go)
 	activeBytes  atomic.Int64
 	pubMu        sync.Mutex             // serialises publishers of view
 	view         atomic.Pointer[layers] // what readers see

@@ -82,11 +82,12 @@ func TestFlushTrees_MergesNewestWins(t *testing.T) {
 }
 
 // TestFlushLoop_LoneFrozenMemtableFlushedAfterWait: one rotation and no
-// more writes; the frozen memtable waits for a partner at most flushWait,
-// then reaches bbolt on its own.
+// more writes while merging is on; the frozen memtable waits for a partner
+// at most flushWait, then reaches bbolt on its own.
 func TestFlushLoop_LoneFrozenMemtableFlushedAfterWait(t *testing.T) {
 	db := openSmall(t, t.TempDir(), FsyncNo, 1<<20)
 	defer db.Close()
+	db.flushMerge.Store(true) // as after a page-bound pass: the lone memtable waits
 	val := make([]byte, 4096)
 	for i := 0; len(db.view.Load().imm) == 0; i++ {
 		if i > 1000 {
@@ -106,5 +107,43 @@ func TestFlushLoop_LoneFrozenMemtableFlushedAfterWait(t *testing.T) {
 	}
 	if v, ok := getStr(t, db, 0, "k0"); !ok || len(v) != len(val) {
 		t.Fatal("k0 lost after the flush")
+	}
+}
+
+// TestFlushFrozen_MergesOnlyPageBoundPasses: passes of in-order keys (few
+// pages per entry) leave lone memtables to flush at once; passes of random
+// keys over a larger store (most pages rewritten) make the next one wait
+// for a partner.
+func TestFlushFrozen_MergesOnlyPageBoundPasses(t *testing.T) {
+	db := openSmall(t, t.TempDir(), FsyncNo, 64<<20)
+	defer db.Close()
+	val := make([]byte, 100)
+	write := func(keys []int) {
+		t.Helper()
+		m := newMemtable()
+		for _, k := range keys {
+			m.set(&memItem{key: memKey(nil, bData, []byte(fmt.Sprintf("key:%08d", k))), val: val})
+		}
+		if err := db.flushFrozen([]*memtable{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq := make([]int, 0, 40000)
+	for k := 0; k < 40000; k++ {
+		seq = append(seq, k)
+	}
+	for i := 0; i < 4; i++ { // 40 k keys appended in 10 k runs
+		write(seq[i*10000 : (i+1)*10000])
+		if db.flushMerge.Load() {
+			t.Fatalf("in-order pass %d judged page-bound", i)
+		}
+	}
+	rnd := make([]int, 0, 4000)
+	for k := 0; k < 40000; k += 10 { // every tenth key: spread over all pages
+		rnd = append(rnd, k)
+	}
+	write(rnd)
+	if !db.flushMerge.Load() {
+		t.Fatal("a pass rewriting keys spread over the whole store not judged page-bound")
 	}
 }

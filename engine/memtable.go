@@ -37,7 +37,9 @@ func (it *memItem) value() []byte {
 
 // size estimates the memory an entry holds: its bytes plus the item, the
 // index entry and its share of tree nodes (measured: ~150 bytes).
-func (it *memItem) size() int64 { return int64(len(it.key)+len(it.val)) + 150 }
+func (it *memItem) size() int64 { return int64(len(it.key)+len(it.val)) + memItemOverhead }
+
+const memItemOverhead = 150
 
 func lessItem(a, b *memItem) bool { return bytes.Compare(a.key, b.key) < 0 }
 
