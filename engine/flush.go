@@ -77,6 +77,9 @@ func (db *DB) flushFrozen(ms []*memtable) error {
 	pages := boltPagesAllocated(db.bolt)
 	err := flushTrees(db.bolt, oldestFirst(ms, nil))
 	pages = boltPagesAllocated(db.bolt) - pages
+	if err == nil {
+		err = persistFreelist(db.bolt)
+	}
 	db.flushMu.Unlock()
 	if err != nil {
 		return err

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // latestMetaFreelist reads the two bbolt meta pages of a closed data file
@@ -34,11 +37,13 @@ func latestMetaFreelist(t *testing.T, path string) uint64 {
 	return best
 }
 
-// TestFreelist_NotWrittenPerCommit_PersistedAtClose: flush commits leave
-// the free-page list out (it is rewritten whole at each commit otherwise),
-// a clean Close writes it once so the next start reads it, and a store
-// abandoned without Close reopens with the list rebuilt and keeps working.
-func TestFreelist_NotWrittenPerCommit_PersistedAtClose(t *testing.T) {
+// TestFreelist_PersistedPerPassAndAtClose: flush chunks leave the
+// free-page list out (it is rewritten whole at each commit otherwise), the
+// end of each pass and a clean Close write it once, so a start after a
+// crash while the flusher was idle reads it; a crash in the middle of a
+// pass (last commit without the list) reopens with the list rebuilt by
+// walking the file and keeps working.
+func TestFreelist_PersistedPerPassAndAtClose(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, FileName)
 	db := openSmall(t, dir, FsyncNo, 64<<10) // tiny overlay: many flushes
@@ -51,9 +56,25 @@ func TestFreelist_NotWrittenPerCommit_PersistedAtClose(t *testing.T) {
 	if db.Stats().Flushes.Load() < 3 {
 		t.Fatalf("only %d flushes", db.Stats().Flushes.Load())
 	}
+	for deadline := time.Now().Add(5 * time.Second); len(db.view.Load().imm) > 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("frozen memtables not flushed within 5 s")
+		}
+	}
+	db.flushMu.Lock() // the flusher is idle: nothing commits while we look
+	idle := latestMetaFreelist(t, path)
+	// A chunk commit as in the middle of a pass: no list in the meta.
+	if err := db.bolt.Update(func(*bolt.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mid := latestMetaFreelist(t, path)
+	db.flushMu.Unlock()
 	db.crashForTest()
-	if fl := latestMetaFreelist(t, path); fl != ^uint64(0) {
-		t.Fatalf("a flush commit wrote the free list (page %d)", fl)
+	if idle == ^uint64(0) {
+		t.Fatal("the end of a flush pass did not persist the free list")
+	}
+	if mid != ^uint64(0) {
+		t.Fatalf("a chunk commit wrote the free list (page %d)", mid)
 	}
 
 	db = openSmall(t, dir, FsyncNo, 64<<10) // rebuilds the list by walking the file
