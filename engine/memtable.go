@@ -65,17 +65,18 @@ type memtable struct {
 
 func newMemtable() *memtable { return &memtable{tree: newMemTree()} }
 
-// lookup finds the newest entry under tree key k (bucket byte + key).
-func (m *memtable) lookup(k []byte) (*memItem, bool) {
-	it := m.idx.get(k, memHash(k))
+// lookup finds the newest entry under tree key k (bucket byte + key),
+// whose memHash is h (a lookup through several layers hashes once).
+func (m *memtable) lookup(k []byte, h uint64) (*memItem, bool) {
+	it := m.idx.get(k, h)
 	return it, it != nil
 }
 
 // lookupAt finds k's entry as of batch seq: the index's newest item when
 // that is old enough, else the tree snapshot's (a reader's view of the
 // active memtable, which the committer keeps writing). probe is scratch.
-func (m *memtable) lookupAt(k []byte, seq uint64, snap *memTree, probe *memItem) (*memItem, bool) {
-	it := m.idx.get(k, memHash(k))
+func (m *memtable) lookupAt(k []byte, h, seq uint64, snap *memTree, probe *memItem) (*memItem, bool) {
+	it := m.idx.get(k, h)
 	if it == nil || it.seq <= seq {
 		return it, it != nil
 	}
@@ -90,10 +91,7 @@ func (m *memtable) reindex() {
 		x.set(it, memHash(it.key))
 		return true
 	})
-	if x.tab.Load() == nil {
-		x.grow(nil)
-	}
-	m.idx.n = x.n
+	m.idx.n = x.n // an empty tree leaves no table: every get misses
 	m.idx.tab.Store(x.tab.Load())
 }
 

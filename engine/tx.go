@@ -125,17 +125,18 @@ func (tx *Tx) bucket(b bucketID) *bolt.Bucket {
 func (tx *Tx) get(b bucketID, k []byte) []byte {
 	if tx.mem.Len() > 0 || len(tx.imm) > 0 {
 		tx.pbuf = memKey(tx.pbuf, b, k)
+		h := memHash(tx.pbuf)
 		if tx.memt != nil { // write tx: the committer sees its own writes
-			if it, ok := tx.memt.lookup(tx.pbuf); ok {
+			if it, ok := tx.memt.lookup(tx.pbuf, h); ok {
 				return it.value()
 			}
 		} else if tx.rmem != nil {
-			if it, ok := tx.rmem.lookupAt(tx.pbuf, tx.memSeq, tx.mem, &tx.probe); ok {
+			if it, ok := tx.rmem.lookupAt(tx.pbuf, h, tx.memSeq, tx.mem, &tx.probe); ok {
 				return it.value()
 			}
 		}
 		for _, m := range tx.imm {
-			if it, ok := m.lookup(tx.pbuf); ok {
+			if it, ok := m.lookup(tx.pbuf, h); ok {
 				return it.value()
 			}
 		}
