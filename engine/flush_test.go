@@ -41,16 +41,16 @@ func TestFlushTrees_MergesNewestWins(t *testing.T) {
 	// every third and sets keys past n.
 	ts := []*memTree{newMemTree(), newMemTree(), newMemTree()}
 	for i := 0; i < n; i++ {
-		ts[0].Set(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t0")})
+		ts[0].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t0")}))
 		if i%2 == 0 {
-			ts[1].Set(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t1")})
+			ts[1].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t1")}))
 		}
 		if i%3 == 0 {
-			ts[2].Set(&memItem{key: memKey(nil, bData, key(i)), del: true})
+			ts[2].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), del: true}))
 		}
 	}
 	for i := n; i < n+10; i++ {
-		ts[2].Set(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t2")})
+		ts[2].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t2")}))
 	}
 	if err := flushTrees(bdb, ts); err != nil {
 		t.Fatal(err)
@@ -146,4 +146,11 @@ func TestFlushFrozen_MergesOnlyPageBoundPasses(t *testing.T) {
 	if !db.flushMerge.Load() {
 		t.Fatal("a pass rewriting keys spread over the whole store not judged page-bound")
 	}
+}
+
+// prefixed sets its key prefix, as memtable.set does, for items put in a
+// tree directly.
+func prefixed(it *memItem) *memItem {
+	it.setKey(it.key)
+	return it
 }

@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand"
 	"testing"
 )
 
@@ -74,5 +76,38 @@ func TestOverlay_Snapshot_IgnoresLaterWritesInIndex(t *testing.T) {
 	}
 	if v, _ := getStr(t, db, 0, "a"); v != "new" {
 		t.Fatalf("a new transaction reads %q, want new", v)
+	}
+}
+
+// TestMemtable_LessItem_MatchesBytesCompare checks the prefix comparison
+// against bytes.Compare on keys built to hit its corners: shorter and
+// longer than the 32-byte prefix, zero bytes (a short key's padding), keys
+// that are prefixes of others, and keys equal in their first 32 bytes.
+func TestMemtable_LessItem_MatchesBytesCompare(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	alphabet := []byte{0, 1, 'a', 0xff}
+	var keys [][]byte
+	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 64} {
+		for j := 0; j < 30; j++ {
+			k := make([]byte, n)
+			for x := range k {
+				k[x] = alphabet[rng.Intn(len(alphabet))]
+			}
+			keys = append(keys, k)
+		}
+	}
+	base := bytes.Repeat([]byte{'k'}, 32)
+	keys = append(keys, base, append(base[:32:32], 0), append(base[:32:32], 1), base[:31], append(base[:31:31], 0))
+	items := make([]*memItem, len(keys))
+	for i, k := range keys {
+		items[i] = &memItem{}
+		items[i].setKey(k)
+	}
+	for i, a := range items {
+		for j, b := range items {
+			if got, want := lessItem(a, b), bytes.Compare(keys[i], keys[j]) < 0; got != want {
+				t.Fatalf("lessItem(%q, %q) = %v, bytes.Compare says %v", keys[i], keys[j], got, want)
+			}
+		}
 	}
 }
