@@ -13,21 +13,60 @@ import (
 // until the transaction ends.
 func (tx *Tx) ElemGet(version uint64, sub []byte) []byte {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	return tx.get(bData, tx.buf)
+	return tx.elemGet(tx.buf)
 }
 
 // ElemPut stores an element. val is copied.
 func (tx *Tx) ElemPut(version uint64, sub, val []byte) {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.elemPutHook(tx.buf, tx.get(bData, tx.buf), val) // usage (usage.go)
-	tx.put(bData, tx.buf, val)                         // copies val
+	tx.elemPutHook(tx.buf, tx.elemGet(tx.buf), val) // usage (usage.go)
+	tx.put(bData, tx.buf, val)                      // copies val
 }
 
 // ElemDelete removes an element (absent is fine).
 func (tx *Tx) ElemDelete(version uint64, sub []byte) {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.elemDelHook(tx.buf, tx.get(bData, tx.buf)) // usage (usage.go)
+	tx.elemDelHook(tx.buf, tx.elemGet(tx.buf)) // usage (usage.go)
 	tx.del(bData, tx.buf)
+}
+
+// elemCache remembers the last two element lookups of a transaction. The
+// usual write reads an element and then writes it (HSET, SADD and ZADD
+// ask whether the field or member exists; ElemPut and ElemDelete read the
+// old value again for usage accounting), and ZADD reads a member and its
+// old score entry before writing both: without the cache each of those
+// is another search of every layer and of bbolt. Writes through tx.put
+// and tx.del drop the written key's entry.
+type elemCache struct {
+	k    [2][]byte
+	v    [2][]byte
+	ok   [2]bool
+	next int
+}
+
+func (c *elemCache) reset() { c.ok, c.v, c.next = [2]bool{}, [2][]byte{}, 0 }
+
+func (c *elemCache) forget(k []byte) {
+	for i := range c.k {
+		if c.ok[i] && bytes.Equal(c.k[i], k) {
+			c.ok[i], c.v[i] = false, nil
+		}
+	}
+}
+
+// elemGet is tx.get(bData, k) through the cache.
+func (tx *Tx) elemGet(k []byte) []byte {
+	c := &tx.elems
+	for i := range c.k {
+		if c.ok[i] && bytes.Equal(c.k[i], k) {
+			return c.v[i]
+		}
+	}
+	v := tx.get(bData, k)
+	i := c.next
+	c.k[i], c.v[i], c.ok[i] = append(c.k[i][:0], k...), v, true
+	c.next = 1 - i
+	return v
 }
 
 // ElemIter walks the elements of one version in sub-key order. Do not write

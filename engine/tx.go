@@ -49,6 +49,8 @@ type Tx struct {
 	// The last meta record read, so a write right after its lookup (the
 	// usual read-modify-write) does not search every layer again.
 	lastMK, lastRaw []byte
+	// The last elements read (elements.go), for the same reason.
+	elems elemCache
 
 	// Now is the time commands in this transaction see, in unix ms. The
 	// caller may move it forward between commands.
@@ -83,6 +85,7 @@ func putTx(tx *Tx) {
 	tx.noTouch = false
 	tx.mem, tx.memt, tx.rmem, tx.memSeq, tx.imm, tx.probe = nil, nil, nil, 0, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
+	tx.elems.reset()
 	if cap(tx.wbuf) > 1<<20 {
 		tx.wbuf = nil
 	}
@@ -174,9 +177,7 @@ func (tx *Tx) put(b bucketID, k, v []byte) {
 	copy(buf[1+len(k):], v)
 	tx.memt.set(&memItem{key: buf[: 1+len(k) : 1+len(k)], val: buf[1+len(k):]})
 	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
-	if b == bMeta {
-		tx.lastMK = tx.lastMK[:0]
-	}
+	tx.forget(b, k)
 }
 
 // del removes k (absent is fine) by writing a tombstone.
@@ -186,8 +187,17 @@ func (tx *Tx) del(b bucketID, k []byte) {
 	}
 	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), del: true})
 	tx.wbuf = appendOp(tx.wbuf, opDel, b, k, nil)
-	if b == bMeta {
+	tx.forget(b, k)
+}
+
+// forget drops what the read caches hold for k in bucket b (it is being
+// written).
+func (tx *Tx) forget(b bucketID, k []byte) {
+	switch b {
+	case bMeta:
 		tx.lastMK = tx.lastMK[:0]
+	case bData:
+		tx.elems.forget(k)
 	}
 }
 
