@@ -31,6 +31,16 @@ const flushWait = time.Second
 // full), random 100-byte records over 1 M keys ~6.5 for a merged pass.
 const mergeAmplification = 4
 
+// inOrderFill is how full bbolt fills the pages it splits while passes are
+// in-order (the last pass was not page-bound). bbolt's default, 0.5, cuts
+// a page that overflows in half; entries arriving in key order (pushes to
+// a list, ascending or descending) never return to the left or right
+// half, so every page stayed half empty: 4 M LPUSHes of 100 bytes took
+// 1.59 GB of file, 0.82 GB at 0.9. Random writes keep the default (the
+// halves fill up again later, and a full page would split at the next
+// insert).
+const inOrderFill = 0.9
+
 // flushLoop runs until ctx ends.
 func (db *DB) flushLoop(ctx context.Context) {
 	defer db.wg.Done()
@@ -75,7 +85,11 @@ func (db *DB) flushFrozen(ms []*memtable) error {
 	start := time.Now()
 	db.flushMu.Lock()
 	pages := boltPagesAllocated(db.bolt)
-	err := flushTrees(db.bolt, oldestFirst(ms, nil))
+	fill := 0.0 // bbolt's default for page-bound passes
+	if !db.flushMerge.Load() {
+		fill = inOrderFill
+	}
+	err := flushTrees(db.bolt, oldestFirst(ms, nil), fill)
 	pages = boltPagesAllocated(db.bolt) - pages
 	if err == nil {
 		err = persistFreelist(db.bolt)
@@ -146,8 +160,9 @@ const flushChunk = 4096
 // flushTrees applies the merged entries of ts (oldest first: for a key in
 // several trees the newest tree's entry wins) to bbolt in key order
 // (sorted, so neighbouring entries share dirty pages), in fsynced
-// transactions of at most flushChunk entries.
-func flushTrees(bdb *bolt.DB, ts []*memTree) error {
+// transactions of at most flushChunk entries. fill, when not zero, is the
+// buckets' FillPercent for the splits of this flush.
+func flushTrees(bdb *bolt.DB, ts []*memTree, fill float64) error {
 	m := newMergeIter(ts)
 	defer m.release()
 	for m.cur != nil {
@@ -155,6 +170,9 @@ func flushTrees(bdb *bolt.DB, ts []*memTree) error {
 			var bk [numBuckets]*bolt.Bucket
 			for i := range bk {
 				bk[i] = btx.Bucket(bucketNames[i])
+				if fill > 0 {
+					bk[i].FillPercent = fill
+				}
 			}
 			for n := 0; n < flushChunk && m.cur != nil; n++ {
 				it := m.cur

@@ -52,7 +52,7 @@ func TestFlushTrees_MergesNewestWins(t *testing.T) {
 	for i := n; i < n+10; i++ {
 		ts[2].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t2")}))
 	}
-	if err := flushTrees(bdb, ts); err != nil {
+	if err := flushTrees(bdb, ts, 0); err != nil {
 		t.Fatal(err)
 	}
 	err = bdb.View(func(btx *bolt.Tx) error {
@@ -138,6 +138,9 @@ func TestFlushFrozen_MergesOnlyPageBoundPasses(t *testing.T) {
 			t.Fatalf("in-order pass %d judged page-bound", i)
 		}
 	}
+	if fill := leafFill(t, db.bolt, bData); fill < 0.8 {
+		t.Fatalf("in-order passes left leaf pages %.0f%% full, want >= 80%%", fill*100)
+	}
 	rnd := make([]int, 0, 4000)
 	for k := 0; k < 40000; k += 10 { // every tenth key: spread over all pages
 		rnd = append(rnd, k)
@@ -153,4 +156,18 @@ func TestFlushFrozen_MergesOnlyPageBoundPasses(t *testing.T) {
 func prefixed(it *memItem) *memItem {
 	it.setKey(it.key)
 	return it
+}
+
+// leafFill is the share of bucket b's leaf page bytes in use.
+func leafFill(t *testing.T, bdb *bolt.DB, b bucketID) float64 {
+	t.Helper()
+	var st bolt.BucketStats
+	bdb.View(func(btx *bolt.Tx) error {
+		st = btx.Bucket(bucketNames[b]).Stats()
+		return nil
+	})
+	if st.LeafAlloc == 0 {
+		t.Fatal("no leaf pages")
+	}
+	return float64(st.LeafInuse) / float64(st.LeafAlloc)
 }

@@ -101,7 +101,7 @@ func (db *DB) recoverLog() (*memtable, uint64, error) {
 
 // flushAll moves every memtable into bbolt and removes the log (Close).
 func (db *DB) flushAll() error {
-	if err := flushTrees(db.bolt, oldestFirst(db.view.Load().imm, db.active.tree)); err != nil {
+	if err := flushTrees(db.bolt, oldestFirst(db.view.Load().imm, db.active.tree), 0); err != nil {
 		return err
 	}
 	seg := db.wal.seg
@@ -135,7 +135,7 @@ func (db *DB) Snapshot(path string) error {
 		os.Remove(tmp)
 		return err
 	}
-	err = flushTrees(cp, oldestFirst(l.imm, l.mem))
+	err = flushTrees(cp, oldestFirst(l.imm, l.mem), 0)
 	if cerr := cp.Close(); err == nil {
 		err = cerr
 	}
