@@ -95,9 +95,9 @@ func pushElems(tx *engine.Tx, m *engine.Meta, end int, vals [][]byte) {
 	for _, v := range vals {
 		if end == Left {
 			m.Head--
-			tx.ElemPut(m.Version, seqKey(m.Head), v)
+			tx.ElemAdd(m.Version, seqKey(m.Head), v) // nothing outside Head..Tail-1
 		} else {
-			tx.ElemPut(m.Version, seqKey(m.Tail), v)
+			tx.ElemAdd(m.Version, seqKey(m.Tail), v)
 			m.Tail++
 		}
 		m.Count++

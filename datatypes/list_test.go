@@ -105,6 +105,7 @@ func TestList_RandomOps_MatchModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var model []string
 	val := func() string { return fmt.Sprint(r.IntN(6)) }
+	base := db.LogicalBytes()
 	for step := 0; step < 3000; step++ {
 		op := r.IntN(8)
 		mustUpdate(t, db, func(tx *engine.Tx) error {
@@ -206,6 +207,21 @@ func TestList_RandomOps_MatchModel(t *testing.T) {
 			}
 			return nil
 		})
+	}
+	// Pushes skip the lookup of an old value (nothing lies outside
+	// Head..Tail-1); popping everything must bring the logical size back
+	// to where it started.
+	mustUpdate(t, db, func(tx *engine.Tx) error {
+		_, _, err := ListPop(tx, 0, k, Left, int64(len(model))+1)
+		return err
+	})
+	for { // lists emptied by LTRIM left their elements to the collector
+		if n, err := db.ReclaimNow(1 << 20); err != nil || n == 0 {
+			break
+		}
+	}
+	if got := db.LogicalBytes(); got != base {
+		t.Fatalf("logical size %d after popping everything, want %d", got, base)
 	}
 }
 

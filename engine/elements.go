@@ -19,8 +19,23 @@ func (tx *Tx) ElemGet(version uint64, sub []byte) []byte {
 // ElemPut stores an element. val is copied.
 func (tx *Tx) ElemPut(version uint64, sub, val []byte) {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.elemPutHook(tx.buf, tx.elemGet(tx.buf), val) // usage (usage.go)
-	tx.put(bData, tx.buf, val)                      // copies val
+	tx.elemStore(tx.elemGet(tx.buf), val)
+}
+
+// ElemAdd stores an element the caller knows is absent (a list push past
+// either end of the list): ElemPut without looking the old value up for
+// usage accounting, a search of every layer and of bbolt for a key that
+// cannot be there. If the element did exist, the logical size counts it
+// twice. val is copied.
+func (tx *Tx) ElemAdd(version uint64, sub, val []byte) {
+	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	tx.elemStore(nil, val)
+}
+
+// elemStore writes val under the data key in tx.buf, replacing old.
+func (tx *Tx) elemStore(old, val []byte) {
+	tx.elemPutHook(tx.buf, old, val) // usage (usage.go)
+	tx.put(bData, tx.buf, val)       // copies val
 }
 
 // ElemDelete removes an element (absent is fine).
