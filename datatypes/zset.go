@@ -84,7 +84,9 @@ func zWrite(tx *engine.Tx, version uint64, member []byte, score float64, old flo
 		tx.ElemDelete(version, indexSub(old, member))
 	}
 	tx.ElemPut(version, memberSub(member), binary.BigEndian.AppendUint64(nil, math.Float64bits(score)))
-	tx.ElemPut(version, indexSub(score, member), nil)
+	// A member has one index entry: the old one was just deleted (a
+	// tombstone if the score is unchanged), so the new one is absent.
+	tx.ElemAdd(version, indexSub(score, member), nil)
 }
 
 // zRemove deletes member (known to hold score) from a zset version.

@@ -70,10 +70,16 @@ func TestZSet_Index_EqualScoresOrderedByMember(t *testing.T) {
 func TestZSet_Count_StaysExactAcrossUpdates(t *testing.T) {
 	db := openTestDB(t)
 	k := []byte("z")
+	base := db.LogicalBytes()
 	_ = db.Update(func(tx *engine.Tx) error {
 		for i := 0; i < 50; i++ {
 			m := []byte(fmt.Sprint(i % 20))
 			if _, err := ZAdd(tx, 0, k, ZAddOptions{Incr: i%3 == 0}, []float64{float64(i)}, [][]byte{m}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 2; i++ { // the second leaves the score unchanged
+			if _, err := ZAdd(tx, 0, k, ZAddOptions{}, []float64{42}, [][]byte{[]byte("2")}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -99,6 +105,19 @@ func TestZSet_Count_StaysExactAcrossUpdates(t *testing.T) {
 		}
 		return nil
 	})
+	// Removing every member deletes the key: the logical size (kept per
+	// element write, some of them without a lookup) is back at the start.
+	_ = db.Update(func(tx *engine.Tx) error {
+		var all [][]byte
+		for i := 0; i < 20; i++ {
+			all = append(all, []byte(fmt.Sprint(i)))
+		}
+		_, err := ZRem(tx, 0, k, all)
+		return err
+	})
+	if got := db.LogicalBytes(); got != base {
+		t.Fatalf("logical size %d after removing every member, want %d", got, base)
+	}
 }
 
 func TestSet_Count_AndScanCursorCoversAll(t *testing.T) {
