@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 //
 //	{mShape, cmd...}        compare only the reply's shape (types, lengths)
 //	{mSkip, cmd...}         run on both, compare nothing
+//	{mNoAvgTTL, cmd...}     compare exactly except INFO's avg_ttl figures
 //	{mSorted, cmd...}       compare with array/set elements (map pairs) sorted
 //	{mSleep, "ms"}          sleep
 //	{mScan, "SCAN", args...} iterate the cursor to 0 (cursor goes after the
@@ -46,7 +48,23 @@ const (
 	mSleep   = "~sleep"
 	mScan    = "~scan"
 	mErrCode = "~errcode"
+	// mNoAvgTTL compares an INFO reply exactly except the avg_ttl figures,
+	// which Redis estimates from its active-expire sampling (a key with a
+	// TTL shows avg_ttl=0 or its TTL depending on whether a cycle ran).
+	mNoAvgTTL = "~noavgttl"
 )
+
+var avgTTLField = regexp.MustCompile(`avg_ttl=[0-9]+`)
+
+// withoutAvgTTL is a raw reply with every avg_ttl figure zeroed and the
+// length header dropped (it changes with the figures).
+func withoutAvgTTL(b []byte) string {
+	s := avgTTLField.ReplaceAllString(string(b), "avg_ttl=0")
+	if i := strings.Index(s, "\r\n"); i > 0 {
+		s = s[:1] + s[i:]
+	}
+	return s
+}
 
 var (
 	reportMu       sync.Mutex
@@ -225,6 +243,11 @@ func runDiffCase(t *testing.T, redisAddr, dcAddr string, c diffCase, proto int) 
 			time.Sleep(time.Duration(ms) * time.Millisecond)
 		case mSkip:
 			p.do(args[1:])
+		case mNoAvgTTL:
+			rb, db := p.do(args[1:])
+			if withoutAvgTTL(rb) != withoutAvgTTL(db) {
+				p.mismatch(args[1:], "replies differ (avg_ttl ignored)", rb, db)
+			}
 		case mShape, mSorted, mErrCode:
 			rb, db := p.do(args[1:])
 			rv, err := parseReply(rb)
