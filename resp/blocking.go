@@ -258,6 +258,37 @@ func anyWoken(q []*waiter) bool {
 	return false
 }
 
+// servable leaves out of keys those where a waiter other than client id's
+// own is woken: it was there first and is being served (its attempt may
+// not have run yet). Without this, a blocking command that arrived before
+// a push but reached its first attempt after it took the element past the
+// waiter the push woke (Redis's TCL "BRPOPLPUSH with multiple blocked
+// clients"); now it waits its turn, and the woken waiter hands the wake-up
+// on when it leaves. Keys are returned unchanged for a client that is not
+// blocked (MULTI, scripts).
+func (b *blockState) servable(id int64, db int, keys [][]byte) [][]byte {
+	if b.waiting.Load() == 0 {
+		return keys
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w := b.byClient[id]
+	if w == nil {
+		return keys
+	}
+	out := keys[:0:0]
+	for _, k := range keys {
+		busy := false
+		for _, x := range b.queues[blockKey{db, string(k)}] {
+			busy = busy || (x != w && x.woken)
+		}
+		if !busy {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // parseTimeout reads a blocking timeout in seconds (strtold syntax, so hex
 // and exponents too; 0 = forever) with Redis's errors and rounding (up to
 // the next millisecond). Like Redis on x86, a value whose milliseconds do
@@ -382,10 +413,12 @@ func tryUpdate(c *Ctx, try tryFunc, retry bool) (bool, error) {
 	return served, terr
 }
 
-// keysOfType returns, when retry is set, the keys that currently hold a
-// value of type t (missing, expired and other-typed keys left out); without
-// retry it returns keys unchanged.
+// keysOfType returns the keys a blocking command may take from now: those
+// no other waiter is being served from (servable), and, when retry is
+// set, that currently hold a value of type t (missing, expired and
+// other-typed keys left out).
 func keysOfType(c *Ctx, keys [][]byte, t engine.Type, retry bool) [][]byte {
+	keys = c.S.blocking().servable(c.C.ID, c.DB, keys)
 	if !retry {
 		return keys
 	}
