@@ -394,3 +394,58 @@ func TestOverlay_Crash_ReplayedLogFlushesInBackground(t *testing.T) {
 		}
 	}
 }
+
+// TestTx_HeldBackMetaWrite_SeenByReadsCursorsAndReplay: a batch's meta
+// record write is held back until another meta key is written, a cursor
+// opens over the meta bucket, or the batch ends. Inside the batch every
+// read and a scan must see the latest write, a delete must win over a
+// held-back put, and after a crash the log must replay the final state.
+// (Errors are returned from the update: t.Fatalf must not run on the
+// committer's goroutine.)
+func TestTx_HeldBackMetaWrite_SeenByReadsCursorsAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	db := openSmall(t, dir, FsyncAlways, 1<<20)
+	str := func(v string) *Meta { return &Meta{Type: TypeString, Value: []byte(v)} }
+	err := db.Update(func(tx *Tx) error {
+		for i := 0; i < 5; i++ {
+			tx.Put(0, []byte("a"), str(fmt.Sprint("a", i)))
+			if m, ok, _ := tx.Lookup(0, []byte("a")); !ok || string(m.Value) != fmt.Sprint("a", i) {
+				return fmt.Errorf("a after put %d = %q %v", i, m.Value, ok)
+			}
+		}
+		tx.Put(0, []byte("b"), str("b0"))
+		tx.Put(0, []byte("a"), str("a5"))
+		tx.Put(0, []byte("c"), str("c0"))
+		tx.Delete(0, []byte("c")) // deletes a held-back put
+		tx.Put(0, []byte("b"), str("b1"))
+		seen := map[string]string{}
+		tx.Scan(0, 0, 100, func(key []byte, m *Meta) bool {
+			seen[string(key)] = string(m.Value)
+			return true
+		})
+		if fmt.Sprint(seen) != "map[a:a5 b:b1]" {
+			return fmt.Errorf("scan inside the batch = %v", seen)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.crashForTest()
+	db = openSmall(t, dir, FsyncAlways, 1<<20)
+	defer db.Close()
+	for k, want := range map[string]string{"a": "a5", "b": "b1"} {
+		if v, ok := getStr(t, db, 0, k); !ok || v != want {
+			t.Fatalf("%s = %q %v after crash, want %q", k, v, ok, want)
+		}
+	}
+	if _, ok := getStr(t, db, 0, "c"); ok {
+		t.Fatal("deleted c came back after crash")
+	}
+	db.View(func(tx *Tx) error {
+		if k, _ := tx.KeyCounts(0); k != 2 {
+			t.Errorf("key count after replay = %d, want 2", k)
+		}
+		return nil
+	})
+}

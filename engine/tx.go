@@ -51,6 +51,13 @@ type Tx struct {
 	lastMK, lastRaw []byte
 	// The last elements read (elements.go), for the same reason.
 	elems elemCache
+	// pendMeta is the batch's latest meta record write, held back from the
+	// memtable and the log until a write to another meta key, a cursor
+	// over the meta bucket, or the end of the batch (flushMeta). A
+	// pipeline of commands on one collection (LPUSH, RPOP, HSET, ZADD…)
+	// rewrites the same meta record per command; only the last of a run
+	// reaches the tree and the log. Reads of that key return it.
+	pendMeta *memItem
 
 	// Now is the time commands in this transaction see, in unix ms. The
 	// caller may move it forward between commands.
@@ -86,6 +93,7 @@ func putTx(tx *Tx) {
 	tx.mem, tx.memt, tx.rmem, tx.memSeq, tx.imm, tx.probe = nil, nil, nil, 0, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	tx.elems.reset()
+	tx.pendMeta = nil
 	if cap(tx.wbuf) > 1<<20 {
 		tx.wbuf = nil
 	}
@@ -126,6 +134,9 @@ func (tx *Tx) bucket(b bucketID) *bolt.Bucket {
 // is a non-nil empty slice). It asks the overlay's layers newest first, then
 // bbolt. The slice is valid until the transaction ends.
 func (tx *Tx) get(b bucketID, k []byte) []byte {
+	if p := tx.pendMeta; p != nil && b == bMeta && bytes.Equal(p.key[1:], k) {
+		return p.val
+	}
 	if tx.mem.Len() > 0 || len(tx.imm) > 0 {
 		tx.pbuf = memKey(tx.pbuf, b, k)
 		h := memHash(tx.pbuf)
@@ -175,15 +186,36 @@ func (tx *Tx) put(b bucketID, k, v []byte) {
 	buf[0] = byte(b)
 	copy(buf[1:], k)
 	copy(buf[1+len(k):], v)
-	tx.memt.set(&memItem{key: buf[: 1+len(k) : 1+len(k)], val: buf[1+len(k):]})
-	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
+	it := &memItem{key: buf[: 1+len(k) : 1+len(k)], val: buf[1+len(k):]}
 	tx.forget(b, k)
+	if b == bMeta {
+		if p := tx.pendMeta; p != nil && !bytes.Equal(p.key[1:], k) {
+			tx.flushMeta()
+		}
+		tx.pendMeta = it // replaces a pending write of the same key
+		return
+	}
+	tx.memt.set(it)
+	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
+}
+
+// flushMeta moves the held-back meta record write into the memtable and
+// the batch's log.
+func (tx *Tx) flushMeta() {
+	if p := tx.pendMeta; p != nil {
+		tx.pendMeta = nil
+		tx.memt.set(p)
+		tx.wbuf = appendOp(tx.wbuf, opPut, bMeta, p.key[1:], p.val)
+	}
 }
 
 // del removes k (absent is fine) by writing a tombstone.
 func (tx *Tx) del(b bucketID, k []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
+	}
+	if p := tx.pendMeta; p != nil && b == bMeta && bytes.Equal(p.key[1:], k) {
+		tx.pendMeta = nil // the tombstone supersedes it
 	}
 	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), del: true})
 	tx.wbuf = appendOp(tx.wbuf, opDel, b, k, nil)
@@ -215,6 +247,9 @@ func (tx *Tx) getMeta(mk []byte) []byte {
 // cursor returns an ordered cursor over bucket b merging the overlay and
 // bbolt. Do not write to b while using it (collect, then write).
 func (tx *Tx) cursor(b bucketID) cursor {
+	if b == bMeta {
+		tx.flushMeta() // the cursor reads the tree
+	}
 	var its []layerIter
 	if tx.mem.Len() > 0 {
 		its = append(its, newTreeIter(tx.mem, b))
@@ -290,6 +325,7 @@ func (tx *Tx) finish() error {
 		tx.put(bSys, sysCountKey(ns), v)
 	}
 	tx.finishUsage() // logical size (usage.go)
+	tx.flushMeta()
 	return nil
 }
 
