@@ -80,8 +80,8 @@ func zWrite(tx *engine.Tx, version uint64, member []byte, score float64, old flo
 	if score == 0 {
 		score = 0 // Redis never keeps -0
 	}
-	if had {
-		tx.ElemDelete(version, indexSub(old, member))
+	if had { // score entries hold an empty value
+		tx.ElemRemove(version, indexSub(old, member), []byte{})
 	}
 	tx.ElemPut(version, memberSub(member), binary.BigEndian.AppendUint64(nil, math.Float64bits(score)))
 	// A member has one index entry: the old one was just deleted (a

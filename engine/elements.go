@@ -41,7 +41,20 @@ func (tx *Tx) elemStore(old, val []byte) {
 // ElemDelete removes an element (absent is fine).
 func (tx *Tx) ElemDelete(version uint64, sub []byte) {
 	tx.buf = appendDataKey(tx.buf[:0], version, sub)
-	tx.elemDelHook(tx.buf, tx.elemGet(tx.buf)) // usage (usage.go)
+	tx.elemDrop(tx.elemGet(tx.buf))
+}
+
+// ElemRemove removes an element the caller knows holds old (a zset's
+// score entry, whose value is always empty): ElemDelete without looking
+// the value up for usage accounting. A wrong old skews the logical size.
+func (tx *Tx) ElemRemove(version uint64, sub, old []byte) {
+	tx.buf = appendDataKey(tx.buf[:0], version, sub)
+	tx.elemDrop(old)
+}
+
+// elemDrop deletes the data key in tx.buf, which held old.
+func (tx *Tx) elemDrop(old []byte) {
+	tx.elemDelHook(tx.buf, old) // usage (usage.go)
 	tx.del(bData, tx.buf)
 }
 
