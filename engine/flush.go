@@ -36,9 +36,9 @@ const mergeAmplification = 4
 // a page that overflows in half; entries arriving in key order (pushes to
 // a list, ascending or descending) never return to the left or right
 // half, so every page stayed half empty: 6 M LPUSHes of 100 bytes took
-// 1.59 GB of file, 0.82 GB at 0.9 (4 M: 1.06 GB, 0.59 GB). Random writes keep the default (the
-// halves fill up again later, and a full page would split at the next
-// insert).
+// 1.59 GB of file, 0.82 GB at 0.9 (4 M: 1.06 GB, 0.59 GB). Random writes
+// keep the default (the halves fill up again later, and a full page would
+// split at the next insert).
 const inOrderFill = 0.9
 
 // flushLoop runs until ctx ends.

@@ -241,17 +241,18 @@ func (b *blockState) unregister(w *waiter) {
 			continue
 		}
 		b.queues[bk] = q
-		if passOn && !anyWoken(q) {
+		if passOn && !anyWoken(q, nil) {
 			b.wakeLocked(q[0])
 		}
 	}
 }
 
-// anyWoken reports whether a waiter of q is being served already (it hands
-// the wake-up on when it leaves: one at a time per key, in queue order).
-func anyWoken(q []*waiter) bool {
+// anyWoken reports whether a waiter of q other than except is being served
+// already (it hands the wake-up on when it leaves: one at a time per key,
+// in queue order).
+func anyWoken(q []*waiter, except *waiter) bool {
 	for _, x := range q {
-		if x.woken {
+		if x.woken && x != except {
 			return true
 		}
 	}
@@ -278,11 +279,7 @@ func (b *blockState) servable(id int64, db int, keys [][]byte) [][]byte {
 	}
 	out := keys[:0:0]
 	for _, k := range keys {
-		busy := false
-		for _, x := range b.queues[blockKey{db, string(k)}] {
-			busy = busy || (x != w && x.woken)
-		}
-		if !busy {
+		if !anyWoken(b.queues[blockKey{db, string(k)}], w) {
 			out = append(out, k)
 		}
 	}
