@@ -2,6 +2,7 @@ package resp
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"sync/atomic"
 	"time"
@@ -34,6 +35,7 @@ const (
 	gsBulkHdr
 	gsPayload
 	gsInline
+	gsBadHdr // a header with a stray byte: on to its end of line, bounded
 	gsPass
 )
 
@@ -68,6 +70,10 @@ type guardConn struct {
 	left   int64 // payload bytes (with CRLF) still to skip
 	args   int64 // bulks left in the current multibulk
 	inline int
+	badBig string // gsBadHdr: the error if the line outgrows maxInlineLen
+	neg    bool   // the multibulk count being read is negative
+	hdrAt  int    // where in held the multibulk header being read starts
+	drops  []int  // [from, to) pairs of held to remove: empty multibulk headers
 
 	// Bytes read from the socket and scanned, not yet handed to redcon.
 	// held[:ready] ends at a command boundary. Handing redcon whole
@@ -82,7 +88,14 @@ type guardConn struct {
 	failWith string // protocol limit text to send after the complete commands
 }
 
-func (g *guardConn) Read(p []byte) (int, error) {
+func (g *guardConn) Read(p []byte) (n int, err error) {
+	// A bug here must cost one connection, not the server: redcon reads on
+	// the connection's goroutine, where a panic would end the process.
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, fmt.Errorf("%w: input guard: %v", errProtocolLimit, r)
+		}
+	}()
 	for {
 		if g.ready > 0 {
 			n := copy(p, g.held[:g.ready])
@@ -134,9 +147,9 @@ func (g *guardConn) take(chunk []byte) {
 		g.ready = len(g.held)
 		return
 	}
-	boundary, msg := g.scan(chunk)
+	boundary, msg := g.scan(chunk, start)
 	if boundary >= 0 {
-		g.ready = start + boundary
+		g.ready = start + boundary - g.drop()
 	}
 	if msg != "" {
 		// Serve the complete commands before the offending one, then fail.
@@ -149,26 +162,47 @@ func (g *guardConn) take(chunk []byte) {
 	}
 }
 
-// consume drops n delivered bytes from the front of held.
+// drop removes the empty multibulk headers scan found from held (redcon
+// rejects "*0" and "*-1", which Redis skips) and returns how many bytes
+// it removed. Every one ends at or before the new boundary.
+func (g *guardConn) drop() int {
+	removed := 0
+	for i := len(g.drops) - 2; i >= 0; i -= 2 {
+		from, to := g.drops[i], g.drops[i+1]
+		if from < 0 { // its start already went to redcon: let it fail there
+			continue
+		}
+		g.held = append(g.held[:from], g.held[to:]...)
+		removed += to - from
+	}
+	g.drops = g.drops[:0]
+	return removed
+}
+
+// consume drops n delivered bytes from the front of held. A command
+// larger than redcon's free space goes in pieces, past the ready mark.
 func (g *guardConn) consume(n int) {
 	g.held = g.held[n:]
-	g.ready -= n
+	g.ready = max(g.ready-n, 0)
+	g.hdrAt -= n
 	if len(g.held) == 0 {
 		g.held = nil // the next take starts again at base
 	}
 }
 
-// scan advances the state machine over b. It returns the offset just
-// after the last command that ends in b (-1 if none does) and, on a limit
-// violation, Redis's error text (scanning stops there).
-func (g *guardConn) scan(b []byte) (int, string) {
+// scan advances the state machine over b, which starts at offset start
+// of held. It returns the offset just after the last command that ends in
+// b (-1 if none does) and, on a limit violation, Redis's error text
+// (scanning stops there). Empty multibulk headers ("*0", "*-5") are noted
+// in g.drops.
+func (g *guardConn) scan(b []byte, start int) (int, string) {
 	boundary := -1
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch g.st {
 		case gsStart:
 			if c == '*' {
-				g.st, g.num, g.digits = gsMultiHdr, 0, 0
+				g.st, g.num, g.digits, g.neg, g.hdrAt = gsMultiHdr, 0, 0, false, start+i
 			} else {
 				g.st, g.inline = gsInline, 1
 				if c == '\n' {
@@ -184,17 +218,23 @@ func (g *guardConn) scan(b []byte) (int, string) {
 				if g.digits > maxHeaderBytes || g.num > maxMultibulk {
 					return boundary, ErrProtoMultibulkLen
 				}
+			case c == '-' && g.digits == 0 && !g.neg:
+				g.neg = true
 			case c == '\r':
 			case c == '\n':
-				if g.num <= 0 {
+				if g.num == 0 || g.neg { // Redis skips an empty multibulk
+					if g.digits == 0 {
+						g.st = gsPass // "*\r\n": redcon's error
+						return boundary, ""
+					}
+					g.drops = append(g.drops, g.hdrAt, start+i+1)
 					g.st = gsStart
 					boundary = i + 1
 				} else {
 					g.args, g.st = g.num, gsBulkStart
 				}
 			default:
-				g.st = gsPass
-				return boundary, ""
+				g.st, g.badBig, g.inline = gsBadHdr, ErrProtoMultibulkBig, g.digits+1
 			}
 		case gsBulkStart:
 			if c != '$' {
@@ -214,8 +254,7 @@ func (g *guardConn) scan(b []byte) (int, string) {
 			case c == '\n':
 				g.left, g.st = g.num+2, gsPayload
 			default:
-				g.st = gsPass
-				return boundary, ""
+				g.st, g.badBig, g.inline = gsBadHdr, ErrProtoBulkBig, g.digits+1
 			}
 		case gsPayload:
 			skip := int64(len(b) - i)
@@ -232,6 +271,18 @@ func (g *guardConn) scan(b []byte) (int, string) {
 				} else {
 					g.st = gsBulkStart
 				}
+			}
+		case gsBadHdr:
+			// Redis reads a header to its line end before parsing it: a
+			// complete bad line goes to redcon, which rejects it with
+			// Redis's text; an endless one is cut at the inline limit.
+			if c == '\n' {
+				g.st = gsPass
+				return boundary, ""
+			}
+			g.inline++
+			if g.inline > maxInlineLen {
+				return boundary, g.badBig
 			}
 		case gsInline:
 			if c == '\n' {

@@ -87,3 +87,55 @@ func TestGuard_Read_OversizedBulk_ServesEarlierCommandsThenFails(t *testing.T) {
 		t.Fatalf("second read err = %v, want the protocol limit", err)
 	}
 }
+
+func TestGuard_Read_EmptyMultibulk_IsSkipped(t *testing.T) {
+	ping := "*1\r\n$4\r\nPING\r\n"
+	for _, chunks := range [][]string{
+		{"*-10\r\n" + ping},
+		{"*0\r\n" + ping + "*-1\r\n"},
+		{"*-", "1\r", "\nPING\r\n"}, // the header split across reads
+		{ping, "*0\r\n", "*0\r\n", ping},
+	} {
+		reads, err := feedGuard(t, chunks, 4096, 1<<20)
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("%q: err = %v", chunks, err)
+		}
+		want := strings.ReplaceAll(strings.Join(chunks, ""), "*-10\r\n", "")
+		for _, hdr := range []string{"*0\r\n", "*-1\r\n"} {
+			want = strings.ReplaceAll(want, hdr, "")
+		}
+		if got := strings.Join(reads, ""); got != want {
+			t.Fatalf("%q: got %q, want %q", chunks, got, want)
+		}
+	}
+}
+
+// A line that never ends, longer than redcon's buffer: its first pieces
+// go to redcon (it must grow for them) before the inline limit is hit;
+// that failure used to slice held with a negative mark and panic.
+func TestGuard_Read_EndlessInline_FailsWithoutPanic(t *testing.T) {
+	for _, lead := range []string{"\x00", "*\x00", "$\x00"} {
+		a, b := net.Pipe()
+		g := &guardConn{Conn: b, maxBulk: 1 << 20}
+		go io.Copy(io.Discard, a) // the error reply
+		go func() {
+			a.Write([]byte(lead))
+			for i := 0; i < 20000; i++ {
+				if _, err := a.Write([]byte("payload")); err != nil {
+					break
+				}
+			}
+			a.Close()
+		}()
+		buf := make([]byte, 4096)
+		var err error
+		for err == nil {
+			b.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, err = g.Read(buf)
+		}
+		if !errors.Is(err, errProtocolLimit) {
+			t.Fatalf("%q: err = %v, want the protocol limit", lead, err)
+		}
+		a.Close()
+	}
+}
