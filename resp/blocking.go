@@ -49,7 +49,11 @@ type waiter struct {
 	wake    chan struct{} // a signal: try again
 	unblock chan bool     // CLIENT UNBLOCK; true = with error
 	woken   bool          // guarded by blockState.mu
-	arrival int64         // when the command was read (queue order)
+	// pending: the first attempt has not run yet; deferred: an attempt
+	// left a key alone for a pending waiter ahead (servable). Both
+	// guarded by blockState.mu.
+	pending, deferred bool
+	arrival           int64 // when the command was read (queue order)
 }
 
 type blockState struct {
@@ -203,6 +207,7 @@ func (w *waiter) before(x *waiter) bool {
 func (b *blockState) register(w *waiter) {
 	w.arrival = w.c.lastActive.Load()
 	b.mu.Lock()
+	w.pending = true
 	for _, k := range w.keys {
 		bk := blockKey{w.db, k}
 		q := append(b.queues[bk], w)
@@ -259,14 +264,17 @@ func anyWoken(q []*waiter, except *waiter) bool {
 	return false
 }
 
-// servable leaves out of keys those where a waiter other than client id's
-// own is woken: it was there first and is being served (its attempt may
-// not have run yet). Without this, a blocking command that arrived before
-// a push but reached its first attempt after it took the element past the
-// waiter the push woke (Redis's TCL "BRPOPLPUSH with multiple blocked
-// clients"); now it waits its turn, and the woken waiter hands the wake-up
-// on when it leaves. Keys are returned unchanged for a client that is not
-// blocked (MULTI, scripts).
+// servable leaves out of keys those where another waiter comes first:
+// one that is woken (being served; its attempt may not have run yet), or
+// one queued ahead of client id's waiter whose first attempt has not run
+// (its command was read first but its goroutine is behind). Without this a
+// blocking command could take an element past a waiter that Redis, whose
+// one thread runs commands in the order it reads them, would have served
+// first (Redis's TCL "BRPOPLPUSH with multiple blocked clients": a push
+// arriving just after two blocking commands). A waiter that leaves a key
+// for a pending one is marked deferred and woken when that one's first
+// attempt has run (firstDone). Keys are returned unchanged for a client
+// that is not blocked (MULTI, scripts).
 func (b *blockState) servable(id int64, db int, keys [][]byte) [][]byte {
 	if b.waiting.Load() == 0 {
 		return keys
@@ -279,11 +287,52 @@ func (b *blockState) servable(id int64, db int, keys [][]byte) [][]byte {
 	}
 	out := keys[:0:0]
 	for _, k := range keys {
-		if !anyWoken(b.queues[blockKey{db, string(k)}], w) {
-			out = append(out, k)
+		q := b.queues[blockKey{db, string(k)}]
+		if anyWoken(q, w) {
+			continue
 		}
+		if pendingAhead(q, w) {
+			w.deferred = true
+			continue
+		}
+		out = append(out, k)
 	}
 	return out
+}
+
+// pendingAhead reports whether a waiter before w in q has a first attempt
+// still to run (false when w is not in q).
+func pendingAhead(q []*waiter, w *waiter) bool {
+	ahead := false
+	for _, x := range q {
+		if x == w {
+			return ahead
+		}
+		ahead = ahead || x.pending
+	}
+	return false
+}
+
+// firstDone records that w's first attempt ran, and wakes a waiter that
+// deferred to it on each of its keys (it looks again; unless another
+// waiter is being served there).
+func (b *blockState) firstDone(w *waiter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	w.pending = false
+	for _, k := range w.keys {
+		q := b.queues[blockKey{w.db, k}]
+		if anyWoken(q, w) {
+			continue
+		}
+		for _, x := range q {
+			if x != w && x.deferred {
+				x.deferred = false
+				b.wakeLocked(x)
+				break
+			}
+		}
+	}
 }
 
 // parseTimeout reads a blocking timeout in seconds (strtold syntax, so hex
@@ -355,6 +404,9 @@ func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func
 		// w.woken stays set through the attempt, so a woken waiter that
 		// leaves (served or failed) passes the wake-up on in unregister.
 		served, err := tryUpdate(c, try, retry)
+		if !retry {
+			b.firstDone(w)
+		}
 		if err != nil || served {
 			return err
 		}
