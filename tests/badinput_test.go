@@ -88,6 +88,13 @@ func TestBadInput_MalformedResp_ErrorOrClose(t *testing.T) {
 		{"multibulk_huge", "*4294967296\r\n", []string{"-ERR Protocol error: invalid multibulk length"}},
 		{"unbalanced_quotes", "SET \"foo bar\r\n", []string{"-ERR Protocol error: unbalanced quotes in request", "-ERR Protocol error"}},
 		{"unbalanced_single_quotes", "SET 'foo bar\r\n", []string{"-ERR Protocol error: unbalanced quotes in request", "-ERR Protocol error"}},
+		// Lines that never end (Redis's "protocol desync" tests): cut at
+		// the 64 KiB inline limit.
+		{"endless_inline", "\x00" + strings.Repeat("payload", 20000), []string{"-ERR Protocol error: too big inline request"}},
+		{"endless_multibulk_header", "*\x00" + strings.Repeat("payload", 20000), []string{"-ERR Protocol error: too big mbulk count string"}},
+		{"endless_bulk_header", "*1\r\n$\x00" + strings.Repeat("payload", 20000), []string{"-ERR Protocol error: too big bulk count string"}},
+		// Not errors: an empty or negative multibulk is skipped.
+		{"negative_multibulk_skipped", "*-10\r\n*0\r\n*1\r\n$4\r\nPING\r\n", []string{"+PONG\r\n"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
