@@ -94,7 +94,7 @@ func cmdClientSetInfo(c *Ctx, args [][]byte) error {
 // cmdClientInfo describes this connection in CLIENT LIST's format.
 func cmdClientInfo(c *Ctx, args [][]byte) error {
 	st := c.S.intro()
-	line := appendClientInfo(nil, c.C, st, time.Now(), "client|info")
+	line := appendClientInfo(nil, c.C, st, time.Now(), "client|info", respLen(args))
 	line = append(line, '\n')
 	c.W.Verbatim("txt", string(line))
 	return nil
@@ -141,11 +141,11 @@ func cmdClientList(c *Ctx, args [][]byte) error {
 	now := time.Now()
 	var out []byte
 	for _, cl := range clients {
-		cmd := ""
+		cmd, qbuf := "", 0
 		if cl == c.C {
-			cmd = "client|list"
+			cmd, qbuf = "client|list", respLen(args)
 		}
-		out = appendClientInfo(out, cl, st, now, cmd)
+		out = appendClientInfo(out, cl, st, now, cmd, qbuf)
 		out = append(out, '\n')
 	}
 	c.W.Verbatim("txt", string(out))
@@ -203,8 +203,10 @@ func (st *introState) isMonitor(cl *Client) bool {
 // appendClientInfo writes one CLIENT LIST line (without the newline) in
 // Redis 7.0's field order, with 7.2's lib-name and lib-ver at the end.
 // Buffer sizes diskcached does not track are reported as 0. curCmd, when
-// set, is the command cl is running now (Redis reports it as cmd=).
-func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCmd string) []byte {
+// set, is the command cl is running now (Redis reports it as cmd=), and
+// qbuf its size (Redis's query buffer still holds it: qbuf=26 for a
+// CLIENT LIST sent as RESP).
+func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCmd string, qbuf int) []byte {
 	flags := ""
 	if st.isMonitor(cl) {
 		flags += "O"
@@ -251,7 +253,8 @@ func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCm
 	num("psub", int64(cl.sub.patterns))
 	num("ssub", int64(cl.sub.shards))
 	num("multi", int64(multi))
-	for _, z := range []string{"qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem"} {
+	num("qbuf", int64(qbuf))
+	for _, z := range []string{"qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem"} {
 		num(z, 0)
 	}
 	str("events", "r")
@@ -265,6 +268,15 @@ func appendClientInfo(b []byte, cl *Client, st *introState, now time.Time, curCm
 	str("lib-name", cl.LibName())
 	str("lib-ver", cl.LibVer())
 	return b
+}
+
+// respLen is the size of args sent as a RESP multibulk.
+func respLen(args [][]byte) int {
+	n := 3 + len(strconv.Itoa(len(args)))
+	for _, a := range args {
+		n += 1 + len(strconv.Itoa(len(a))) + 2 + len(a) + 2
+	}
+	return n
 }
 
 // clientFD returns the socket's file descriptor, or -1 if unknown.

@@ -86,12 +86,37 @@ func newIntroState(s *Server) *introState {
 // intro returns s's introspection state.
 func (s *Server) intro() *introState { return s.introSt }
 
-// feedMonitor sends a command to MONITOR clients. Free when there are none.
+// feedMonitor sends a command to MONITOR clients, as Redis does after
+// running it (a command EXEC or a script runs comes before the EXEC or
+// script, unless that fed itself first: scriptFirst). Administrative and
+// skip_monitor commands are not shown. Free when there are no monitors. It
+// runs on c's own goroutine, where c's db is current.
 func (s *Server) feedMonitor(c *Client, args [][]byte) {
 	if monitorsTotal.Load() == 0 {
 		return
 	}
-	s.intro().feed(c, args)
+	s.intro().feed(c.db, c.addr, args, false)
+}
+
+// feedMonitorScriptCall feeds EVAL, EVALSHA and FCALL (and their _RO
+// forms) before they run, so the commands of the script follow them; they
+// are skip_monitor for the feed after running.
+func (s *Server) feedMonitorScriptCall(c *Client, cmd *Command, args [][]byte) {
+	if monitorsTotal.Load() == 0 || !scriptCall[cmd.Name] {
+		return
+	}
+	s.intro().feed(c.db, c.addr, args, true)
+}
+
+var scriptCall = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true}
+
+// feedMonitorScript sends a command a script runs in db to MONITOR
+// clients, shown as coming from "lua" as Redis does.
+func (s *Server) feedMonitorScript(db int, args [][]byte) {
+	if monitorsTotal.Load() == 0 {
+		return
+	}
+	s.intro().feed(db, "lua", args, false)
 }
 
 // slowlogAdd records a command slower than slowlog-log-slower-than. Its

@@ -140,7 +140,9 @@ func (cl *Client) execOne(p prepared, tx *engine.Tx, w *Writer) {
 	}
 	ctx := &Ctx{S: cl.srv, C: cl, W: w, Tx: tx, DB: cl.db}
 	mark := w.Len()
+	cl.srv.feedMonitorScriptCall(cl, p.cmd, p.args)
 	err := cl.srv.Call(ctx, p.cmd, p.args)
+	cl.srv.feedMonitor(cl, p.args) // before EXEC's own line, as in Redis
 	p.cmd.stats.Calls.Add(1)
 	cl.srv.stats.CommandsProcessed.Add(1)
 	if err != nil {

@@ -242,8 +242,9 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 		tx.SetNoTouch(true) // CLIENT NO-TOUCH: reads are not accesses
 	}
 	c.lastCmd.Store(cmd)
-	c.srv.feedMonitor(c, args)
+	c.srv.feedMonitorScriptCall(c, cmd, args)
 	err := runHandler(c.srv, cmd, ctx, args)
+	c.srv.feedMonitor(c, args)
 	if noTouch {
 		tx.SetNoTouch(false)
 	}
@@ -259,8 +260,13 @@ func (c *Client) call(cmd *Command, args [][]byte, tx *engine.Tx) {
 			c.W.Truncate(mark)
 		}
 	case replySkip:
+		if c.replyMode == replyOn {
+			break // CLIENT REPLY ON cleared the skip: its OK is sent
+		}
 		c.W.Truncate(mark)
-		c.replyMode = replyOn
+		if c.replyMode == replySkip && cmd.Name != "client|reply" {
+			c.replyMode = replyOn // a CLIENT REPLY SKIP here skips the next one
+		}
 	}
 	ctx.Tx = nil
 	dur := time.Since(start)

@@ -26,15 +26,15 @@ func TestIntrospect_AppendRepr_EscapesLikeRedis(t *testing.T) {
 func TestIntrospect_MonitorLine_FormatAndRedaction(t *testing.T) {
 	c := &Client{addr: "127.0.0.1:5000", db: 3}
 	now := time.Unix(1700000000, 42000)
-	got := string(monitorLine(c, [][]byte{[]byte("set"), []byte("k"), []byte("v v")}, now))
+	got := string(monitorLine(c.db, c.addr, [][]byte{[]byte("set"), []byte("k"), []byte("v v")}, now))
 	if want := "+1700000000.000042 [3 127.0.0.1:5000] \"set\" \"k\" \"v v\"\r\n"; got != want {
 		t.Errorf("monitorLine = %q, want %q", got, want)
 	}
-	got = string(monitorLine(c, [][]byte{[]byte("HELLO"), []byte("3"), []byte("AUTH"), []byte("u"), []byte("p"), []byte("SETNAME"), []byte("n")}, now))
+	got = string(monitorLine(c.db, c.addr, [][]byte{[]byte("HELLO"), []byte("3"), []byte("AUTH"), []byte("u"), []byte("p"), []byte("SETNAME"), []byte("n")}, now))
 	if !strings.HasSuffix(got, `"HELLO" "3" "AUTH" "(redacted)" "(redacted)" "SETNAME" "n"`+"\r\n") {
 		t.Errorf("HELLO not redacted: %q", got)
 	}
-	got = string(monitorLine(c, [][]byte{[]byte("auth"), []byte("default"), []byte("pw")}, now))
+	got = string(monitorLine(c.db, c.addr, [][]byte{[]byte("auth"), []byte("default"), []byte("pw")}, now))
 	if !strings.HasSuffix(got, `"auth" "(redacted)" "(redacted)"`+"\r\n") {
 		t.Errorf("AUTH not redacted: %q", got)
 	}

@@ -482,6 +482,7 @@ func (r *scriptRun) exec(L *lua.LState) ([]byte, error) {
 		}
 		r.wrote.Store(true)
 	}
+	r.srv.feedMonitorScript(r.db, args)
 	r.scratch.Reset()
 	r.scratch.proto = r.resp
 	ctx := &Ctx{S: r.srv, C: r.client, W: &r.scratch, Tx: r.tx, DB: r.db}

@@ -105,11 +105,11 @@ func (st *introState) dropMonitor(m *monitorSink) {
 }
 
 // feed formats one command and queues it for every monitor.
-func (st *introState) feed(c *Client, args [][]byte) {
+func (st *introState) feed(db int, from string, args [][]byte, always bool) {
 	if len(args) == 0 {
 		return
 	}
-	if cmd := st.s.table.Lookup(args[0]); cmd != nil {
+	if cmd := st.s.table.Lookup(args[0]); cmd != nil && !always {
 		if cmd.Subs != nil && len(args) > 1 {
 			if sub := lookupSub(cmd, args[1]); sub != nil {
 				cmd = sub
@@ -124,7 +124,7 @@ func (st *introState) feed(c *Client, args [][]byte) {
 	if len(st.mons) == 0 {
 		return
 	}
-	line := monitorLine(c, args, time.Now())
+	line := monitorLine(db, from, args, time.Now())
 	for _, m := range st.mons {
 		select {
 		case m.lines <- line:
@@ -133,8 +133,9 @@ func (st *introState) feed(c *Client, args [][]byte) {
 	}
 }
 
-// monitorLine builds `+<sec>.<usec> [<db> <addr>] "a" "b"\r\n`.
-func monitorLine(c *Client, args [][]byte, now time.Time) []byte {
+// monitorLine builds `+<sec>.<usec> [<db> <from>] "a" "b"\r\n`; from is
+// the client's address, or "lua" for a command a script ran.
+func monitorLine(db int, from string, args [][]byte, now time.Time) []byte {
 	b := make([]byte, 0, 64+16*len(args))
 	b = append(b, '+')
 	b = strconv.AppendInt(b, now.Unix(), 10)
@@ -143,9 +144,9 @@ func monitorLine(c *Client, args [][]byte, now time.Time) []byte {
 	b = append(b, "000000"[len(us):]...)
 	b = append(b, us...)
 	b = append(b, " ["...)
-	b = strconv.AppendInt(b, int64(c.db), 10) // the client's own goroutine: its db is current
+	b = strconv.AppendInt(b, int64(db), 10)
 	b = append(b, ' ')
-	b = append(b, c.addr...)
+	b = append(b, from...)
 	b = append(b, "] "...)
 	redact := redactedArgs(args)
 	for i, a := range args {

@@ -255,13 +255,18 @@ func TestIntrospect_ClientReplyOffSkip_SuppressReplies(t *testing.T) {
 	for _, cmd := range [][]string{
 		{"CLIENT", "REPLY", "OFF"}, {"SET", "reply:k", "1"}, {"GET", "reply:k"},
 		{"CLIENT", "REPLY", "ON"}, {"CLIENT", "REPLY", "SKIP"}, {"PING", "skipped"}, {"ECHO", "shown"},
+		// ON right after SKIP clears it and is answered (Redis's TCL
+		// "CLIENT REPLY ON: unset SKIP flag"); SKIP after SKIP skips the
+		// command after it.
+		{"CLIENT", "REPLY", "SKIP"}, {"CLIENT", "REPLY", "ON"}, {"ECHO", "after-on"},
+		{"CLIENT", "REPLY", "SKIP"}, {"CLIENT", "REPLY", "SKIP"}, {"ECHO", "skipped"}, {"ECHO", "last"},
 	} {
 		b = append(b, encodeCommand(cmd...)...)
 	}
 	if err := rc.WriteRaw(b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"+OK\r\n", "$5\r\nshown\r\n"} {
+	for _, want := range []string{"+OK\r\n", "$5\r\nshown\r\n", "+OK\r\n", "$8\r\nafter-on\r\n", "$4\r\nlast\r\n"} {
 		got, err := rc.ReadReply()
 		if err != nil || string(got) != want {
 			t.Fatalf("got %q (%v), want %q", got, err, want)
@@ -270,9 +275,14 @@ func TestIntrospect_ClientReplyOffSkip_SuppressReplies(t *testing.T) {
 	rc.expect(t, "$1\r\n1\r\n", "GET", "reply:k")
 }
 
-// monitorLine matches one MONITOR line for the given command text.
-func monitorLineRE(cmd string) *regexp.Regexp {
-	return regexp.MustCompile(`^\+\d{10}\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] ` + regexp.QuoteMeta(cmd) + `\r\n$`)
+// monitorLine matches one MONITOR line for the given command text, from a
+// client (from "") or from a script (from "lua").
+func monitorLineRE(cmd, from string) *regexp.Regexp {
+	src := `127\.0\.0\.1:\d+`
+	if from != "" {
+		src = regexp.QuoteMeta(from)
+	}
+	return regexp.MustCompile(`^\+\d{10}\.\d{6} \[(\d+) ` + src + `\] ` + regexp.QuoteMeta(cmd) + `\r\n$`)
 }
 
 func TestIntrospect_Monitor_SeesOtherConnections(t *testing.T) {
@@ -285,13 +295,24 @@ func TestIntrospect_Monitor_SeesOtherConnections(t *testing.T) {
 	rc.mustDo(t, "AUTH", "secret")              // shown redacted
 	rc.mustDo(t, "SELECT", "2")
 	rc.mustDo(t, "GET", "mon:k")
+	rc.mustDo(t, "MULTI")
+	rc.mustDo(t, "SET", "mon:m", "1")
+	rc.mustDo(t, "EXEC")
+	rc.mustDo(t, "EVAL", "redis.call('set','mon:lua','b')", "0")
+	// As Redis 7.0: a command is shown after it ran (SELECT with its new
+	// db; EXEC after the commands it ran), EVAL before its script's.
 	wants := []struct {
-		cmd, db string
+		cmd, db, from string
 	}{
-		{`"SET" "mon:k" "a b\n\"\x01"`, "0"},
-		{`"AUTH" "(redacted)"`, "0"},
-		{`"SELECT" "2"`, "0"},
-		{`"GET" "mon:k"`, "2"},
+		{`"SET" "mon:k" "a b\n\"\x01"`, "0", ""},
+		{`"AUTH" "(redacted)"`, "0", ""},
+		{`"SELECT" "2"`, "2", ""},
+		{`"GET" "mon:k"`, "2", ""},
+		{`"MULTI"`, "2", ""},
+		{`"SET" "mon:m" "1"`, "2", ""},
+		{`"EXEC"`, "2", ""},
+		{`"EVAL" "redis.call('set','mon:lua','b')" "0"`, "2", ""},
+		{`"set" "mon:lua" "b"`, "2", "lua"},
 	}
 	own := rc.c.LocalAddr().String() // the server shows the client's address
 	mon.timeout = 5 * time.Second
@@ -305,13 +326,14 @@ func TestIntrospect_Monitor_SeesOtherConnections(t *testing.T) {
 			if strings.Contains(string(raw), `"CONFIG"`) {
 				t.Fatalf("MONITOR showed an admin command: %q", raw)
 			}
-			if !strings.Contains(string(raw), " "+own+"] ") {
+			if w.from == "" && !strings.Contains(string(raw), " "+own+"] ") ||
+				w.from == "lua" && !strings.Contains(string(raw), `"mon:lua"`) {
 				continue // other tests' commands on the shared server
 			}
 			line = raw
 			break
 		}
-		m := monitorLineRE(w.cmd).FindStringSubmatch(string(line))
+		m := monitorLineRE(w.cmd, w.from).FindStringSubmatch(string(line))
 		if m == nil || m[1] != w.db {
 			t.Fatalf("MONITOR line %q, want db %s and %s", line, w.db, w.cmd)
 		}
