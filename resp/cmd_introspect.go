@@ -87,8 +87,8 @@ func newIntroState(s *Server) *introState {
 func (s *Server) intro() *introState { return s.introSt }
 
 // feedMonitor sends a command to MONITOR clients, as Redis does after
-// running it (a command EXEC or a script runs comes before the EXEC or
-// script, unless that fed itself first: scriptFirst). Administrative and
+// running it (so the commands EXEC runs come before the EXEC line; scripts
+// feed themselves first: feedMonitorScriptCall). Administrative and
 // skip_monitor commands are not shown. Free when there are no monitors. It
 // runs on c's own goroutine, where c's db is current.
 func (s *Server) feedMonitor(c *Client, args [][]byte) {

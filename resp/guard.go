@@ -176,6 +176,7 @@ func (g *guardConn) drop() int {
 		removed += to - from
 	}
 	g.drops = g.drops[:0]
+	g.hdrAt -= removed // a header still being read starts after them
 	return removed
 }
 

@@ -93,7 +93,8 @@ func TestGuard_Read_EmptyMultibulk_IsSkipped(t *testing.T) {
 	for _, chunks := range [][]string{
 		{"*-10\r\n" + ping},
 		{"*0\r\n" + ping + "*-1\r\n"},
-		{"*-", "1\r", "\nPING\r\n"}, // the header split across reads
+		{"*-", "1\r", "\nPING\r\n"},  // the header split across reads
+		{"*0\r\n*-", "1\r\n" + ping}, // one dropped while the next is read
 		{ping, "*0\r\n", "*0\r\n", ping},
 	} {
 		reads, err := feedGuard(t, chunks, 4096, 1<<20)
