@@ -258,8 +258,8 @@ func cmdConfigGet(c *Ctx, args [][]byte) error {
 }
 
 func cmdConfigSet(c *Ctx, args [][]byte) error {
-	if len(args)%2 != 0 {
-		return errArity("config|set")
+	if len(args)%2 != 0 { // a name without its value: Redis says syntax error
+		return ErrSyntax
 	}
 	var pairs [][2]string
 	seen := map[string]bool{}

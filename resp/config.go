@@ -110,6 +110,39 @@ func checkProcs(v string) (string, error) {
 	return strconv.FormatInt(n, 10), nil
 }
 
+// checkDaemonize accepts "no" only: diskcached runs in the foreground
+// (under systemd, Docker or a shell), so a config file asking for a daemon
+// stops startup instead of being silently ignored.
+func checkDaemonize(v string) (string, error) {
+	if strings.EqualFold(v, "no") {
+		return "no", nil
+	}
+	if strings.EqualFold(v, "yes") {
+		return "", reason("diskcached does not daemonize; run it in the foreground under a supervisor")
+	}
+	return "", reason("argument must be 'yes' or 'no'")
+}
+
+// checkMaxmemoryClients validates maxmemory-clients: a memory value or a
+// percentage of maxmemory up to 100%.
+func checkMaxmemoryClients(v string) (string, error) {
+	if pct, ok := strings.CutSuffix(v, "%"); ok {
+		n, err := strconv.ParseInt(pct, 10, 64)
+		if err != nil || n < 0 {
+			return "", reason("argument must be a memory or percent value")
+		}
+		if n > 100 {
+			return "", reason("percentage argument must be less or equal to 100")
+		}
+		return strconv.FormatInt(n, 10) + "%", nil
+	}
+	n, ok := ParseMemory(v)
+	if !ok {
+		return "", reason("argument must be a memory or percent value")
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
 // directives is the table of every config name diskcached knows.
 var directives = func() map[string]*directive {
 	list := []directive{
@@ -159,6 +192,11 @@ var directives = func() map[string]*directive {
 		intDirective("active-expire-effort", "1", 1, 10),
 		intDirective("compact-free-ratio", "0", 0, 100),
 		immutable(directive{name: "procs", def: "auto", check: checkProcs}),
+		// Redis's, for tools that read them: diskcached does not
+		// daemonize, replicate, or evict clients by memory.
+		immutable(directive{name: "daemonize", def: "no", check: checkDaemonize}),
+		immutable(stringDirective("replicaof", "")),
+		{name: "maxmemory-clients", def: "0", check: checkMaxmemoryClients},
 	}
 	m := make(map[string]*directive, len(list)*2)
 	for i := range list {
@@ -173,6 +211,7 @@ var directives = func() map[string]*directive {
 	m["zset-max-ziplist-value"] = m["zset-max-listpack-value"]
 	m["list-max-ziplist-size"] = m["list-max-listpack-size"]
 	m["size-limit"] = m["maxmemory"]
+	m["slaveof"] = m["replicaof"]
 	return m
 }()
 
@@ -316,7 +355,8 @@ func splitConfigLine(s string) ([]string, error) {
 }
 
 // ConfigGet returns name/value pairs for every directive matching any of the
-// glob patterns, sorted by name, aliases excluded unless asked by name.
+// glob patterns, sorted by name. Aliases match too, as in Redis 7.0
+// (`CONFIG GET *of` gives replicaof and slaveof).
 func (c *Config) ConfigGet(patterns []string) [][2]string {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -326,9 +366,6 @@ func (c *Config) ConfigGet(patterns []string) [][2]string {
 		p = strings.ToLower(p)
 		for name, d := range directives {
 			if seen[name] {
-				continue
-			}
-			if name != d.name && name != p { // aliases only by exact name
 				continue
 			}
 			if ok, _ := path.Match(p, name); ok || p == name {

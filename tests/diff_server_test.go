@@ -30,6 +30,10 @@ var serverCases = []diffCase{
 	// --- CONFIG
 	{name: "config_get", cmds: cs(`CONFIG GET maxmemory-policy`, `CONFIG GET databases`, `CONFIG GET nosuchoption`, `CONFIG GET`, mSorted+` CONFIG GET databases maxclients`)},
 	{name: "config_set_errors", cmds: cs(`CONFIG SET nosuchoption 1`, `CONFIG SET databases 20`, mErrCode+` CONFIG SET maxmemory-policy bogus`, `CONFIG SET`, `CONFIG SET maxmemory`, `CONFIG FOO`, `CONFIG`)},
+	// Aliases match globs as in 7.0; Redis's immutable daemonize/replicaof; maxmemory-clients' percent rule.
+	{name: "config_aliases_immutable", cmds: cs(mSorted+` CONFIG GET *of`, mSorted+` CONFIG GET hash-max-*`, `CONFIG SET daemonize yes`, `CONFIG GET daemonize`,
+		`CONFIG SET replicaof 127.0.0.1 1`, `CONFIG SET maxmemory-clients 200%`, `CONFIG SET maxmemory-clients 10%`, `CONFIG GET maxmemory-clients`,
+		`CONFIG SET maxmemory-clients 1mb`, `CONFIG GET maxmemory-clients`, `CONFIG SET maxmemory-clients 0`)},
 	{name: "config_set_roundtrip", cmds: cs(`CONFIG SET maxmemory-policy allkeys-lru`, `CONFIG GET maxmemory-policy`, `CONFIG SET maxmemory-policy noeviction`, `CONFIG GET maxmemory-policy`, `CONFIG RESETSTAT`)},
 
 	// --- COMMAND TIME INFO DBSIZE CLIENT
