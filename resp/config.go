@@ -146,8 +146,11 @@ func checkMaxmemoryClients(v string) (string, error) {
 // directives is the table of every config name diskcached knows.
 var directives = func() map[string]*directive {
 	list := []directive{
-		intDirective("port", "6379", 0, 65535),
-		stringDirective("bind", "127.0.0.1"),
+		// port and bind are read when the server starts listening; Redis
+		// rebinds on CONFIG SET, diskcached refuses the change rather than
+		// report an address it does not listen on.
+		immutable(intDirective("port", "6379", 0, 65535)),
+		immutable(stringDirective("bind", "127.0.0.1")),
 		boolDirective("protected-mode", "yes"),
 		stringDirective("requirepass", ""),
 		intDirective("timeout", "0", 0, 1<<31-1),

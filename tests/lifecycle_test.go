@@ -289,12 +289,16 @@ func TestLifecycle_BadDirective_ExitsWithError(t *testing.T) {
 	code, out := runDiskcachedExpectExit(t, 3*time.Second, dir,
 		diskcachedArgs(port, dir, []string{"--appendfsync", "sometimes"})...)
 	assertStartupFailure(t, code, out, "appendfsync")
+	// A config asking for a daemon is refused, not silently ignored.
+	code, out = runDiskcachedExpectExit(t, 3*time.Second, dir,
+		diskcachedArgs(port, dir, []string{"--daemonize", "yes"})...)
+	assertStartupFailure(t, code, out, "daemonize")
 }
 
 func TestLifecycle_ConfigFile_Applied(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "test.conf")
-	body := "# comment\nrequirepass first\nrequirepass s3cret\ndatabases 16\n"
+	body := "# comment\nrequirepass first\nrequirepass s3cret\ndatabases 16\ndaemonize no\n"
 	if err := os.WriteFile(conf, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -318,6 +322,11 @@ func TestLifecycle_ConfigFile_Applied(t *testing.T) {
 	rc.expect(t, "-WRONGPASS invalid username-password pair or user is disabled.\r\n", "AUTH", "first")
 	rc.expect(t, "+OK\r\n", "AUTH", "s3cret")
 	rc.expect(t, "$-1\r\n", "GET", "x")
+	// The listening address is fixed once the server listens.
+	for _, name := range []string{"port", "bind"} {
+		rc.expect(t, "-ERR CONFIG SET failed (possibly related to argument '"+name+"') - can't set immutable config\r\n",
+			"CONFIG", "SET", name, "1")
+	}
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
 	}
