@@ -102,13 +102,11 @@ func (s *Server) feedMonitor(c *Client, args [][]byte) {
 // forms) before they run, so the commands of the script follow them; they
 // are skip_monitor for the feed after running.
 func (s *Server) feedMonitorScriptCall(c *Client, cmd *Command, args [][]byte) {
-	if monitorsTotal.Load() == 0 || !scriptCall[cmd.Name] {
+	if monitorsTotal.Load() == 0 || !runsScript[cmd.Name] {
 		return
 	}
 	s.intro().feed(c.db, c.addr, args, true)
 }
-
-var scriptCall = map[string]bool{"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true}
 
 // feedMonitorScript sends a command a script runs in db to MONITOR
 // clients, shown as coming from "lua" as Redis does.

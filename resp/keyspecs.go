@@ -84,8 +84,8 @@ func leadingInt(b []byte) int64 {
 }
 
 // movableKeys names the commands with movable keys and their finders;
-// noMandatoryKeys those that may run with no key at all (scripts and
-// functions: GETKEYS then replies with an empty array).
+// runsScript those that run a script or function, which may name no key
+// at all (GETKEYS then replies with an empty array).
 var (
 	movableKeys = map[string]keyFinder{
 		"sort": sortKeys, "sort_ro": sortKeys,
@@ -98,7 +98,8 @@ var (
 		"lmpop": numKeysFinder(0, 1), "zmpop": numKeysFinder(0, 1),
 		"blmpop": numKeysFinder(0, 2), "bzmpop": numKeysFinder(0, 2),
 	}
-	noMandatoryKeys = map[string]bool{
+	// (MONITOR also shows these before the commands they run.)
+	runsScript = map[string]bool{
 		"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true,
 	}
 )
@@ -109,7 +110,7 @@ func applyKeySpecs(c *Command) {
 		c.Keys = f
 		c.Flags |= FlagMovableKeys
 	}
-	if noMandatoryKeys[c.Name] {
+	if runsScript[c.Name] {
 		c.Flags |= FlagNoMandatoryKeys
 	}
 }
