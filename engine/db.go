@@ -112,11 +112,13 @@ type DB struct {
 
 	// The overlay (overlay.go).
 	wal          *wal
-	active       *memtable   // the committer's; other goroutines never touch it
+	active       *memtable   // the committer's; readers see it only through view
 	batchSeq     uint64      // the committer's batch counter (memItem.seq)
 	flushMerge   atomic.Bool // the last flush pass was page-bound: merge the next (flush.go)
 	activeBytes  atomic.Int64
 	pubMu        sync.Mutex             // serialises publishers of view
+	treeMu       sync.Mutex             // held while the active tree differs from view (overlay.go)
+	readDemand   atomic.Int64           // when a reader last had to wait for a snapshot (unix ns)
 	view         atomic.Pointer[layers] // what readers see
 	flushCh      chan struct{}
 	flushed      *sync.Cond // broadcast when a frozen memtable reached bbolt
@@ -355,7 +357,7 @@ func (db *DB) View(fn func(*Tx) error) error {
 	}
 	// Layers first, then the bbolt snapshot: a memtable leaves the layers
 	// only after its flush committed, so this pairing never misses data.
-	l := db.view.Load()
+	l := db.readView()
 	btx, end, err := db.beginBolt()
 	if err != nil {
 		return err
@@ -469,9 +471,15 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 	before := db.active.bytes
 	db.batchSeq++ // a failed batch burns its number: readers never see it
 	db.active.stamp = db.batchSeq
+	db.active.undo = db.active.undo[:0]
 	tx := getTx(db, btx, true)
 	defer putTx(tx)
 	tx.mem, tx.memt, tx.imm = db.active.tree, db.active, l.imm
+	// The active tree changes only under treeMu, from the batch's first
+	// write until it is published (or taken back), so a reader holding
+	// treeMu finds it equal to the published state (readView).
+	db.treeMu.Lock()
+	defer db.treeMu.Unlock()
 	for _, r := range batch {
 		r.err = tx.run(r.fn)
 	}
@@ -484,14 +492,17 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 	if err := db.wal.append(tx.wbuf, db.Fsync() == FsyncAlways); err != nil {
 		// Undo in memory, and start a fresh segment so the torn record
 		// stays the last one of its segment.
-		db.active.tree, db.active.bytes = l.mem.Copy(), before
-		db.active.reindex()
+		db.active.rollback(before)
 		if _, rerr := db.wal.rotate(); rerr != nil {
 			db.log.Error().Err(rerr).Msg("cannot start a new log segment")
 		}
 		return err
 	}
-	db.publish(db.active.tree.Copy())
+	var snap *memTree
+	if db.readersActive() {
+		snap = db.active.tree.Copy()
+	}
+	db.publish(snap)
 	db.activeBytes.Store(db.active.bytes)
 	return nil
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -51,6 +52,7 @@ func (db *DB) flushLoop(ctx context.Context) {
 		case <-db.flushCh:
 		}
 		for ctx.Err() == nil {
+			db.compactFrozen()
 			imm := db.view.Load().imm
 			if len(imm) == 0 {
 				break
@@ -102,7 +104,7 @@ func (db *DB) flushFrozen(ms []*memtable) error {
 	entries, bytes := 0, int64(0)
 	for _, m := range ms {
 		gone[m] = true
-		entries += m.tree.Len()
+		entries += m.entries()
 		bytes += m.bytes
 	}
 	raw := bytes - int64(entries)*memItemOverhead // keys and values
@@ -129,6 +131,30 @@ func (db *DB) flushFrozen(ms []*memtable) error {
 	return nil
 }
 
+// compactFrozen replaces each frozen memtable still in tree form with its
+// sortedRun (sortedrun.go) in the published layers (flusher only: it is
+// the one that removes frozen memtables, so the ones it replaces are still
+// there). Readers holding the tree keep it until they finish.
+func (db *DB) compactFrozen() {
+	for _, m := range db.view.Load().imm {
+		c := m.compacted()
+		if c == nil {
+			continue
+		}
+		db.pubMu.Lock()
+		cur := db.view.Load()
+		imm := make([]*memtable, len(cur.imm))
+		for i, x := range cur.imm {
+			if x == m {
+				x = c
+			}
+			imm[i] = x
+		}
+		db.view.Store(&layers{mem: cur.mem, memt: cur.memt, seq: cur.seq, imm: imm})
+		db.pubMu.Unlock()
+	}
+}
+
 // boltPagesAllocated is bbolt's count of pages written by committed
 // transactions so far.
 func boltPagesAllocated(bdb *bolt.DB) int64 {
@@ -136,17 +162,21 @@ func boltPagesAllocated(bdb *bolt.DB) int64 {
 	return st.TxStats.GetPageCount()
 }
 
-// oldestFirst lists the trees of ms (newest first) oldest first, then top
-// if it is not nil.
-func oldestFirst(ms []*memtable, top *memTree) []*memTree {
-	ts := make([]*memTree, 0, len(ms)+1)
+// oldestFirst lists the layers of ms (newest first) oldest first, then
+// top if it is not nil, as flush sources.
+func oldestFirst(ms []*memtable, top *memTree) []flushSource {
+	srcs := make([]flushSource, 0, len(ms)+1)
 	for i := len(ms) - 1; i >= 0; i-- {
-		ts = append(ts, ms[i].tree)
+		if r := ms[i].run; r != nil {
+			srcs = append(srcs, &runSource{r: r})
+		} else {
+			srcs = append(srcs, newTreeSource(ms[i].tree))
+		}
 	}
 	if top != nil {
-		ts = append(ts, top)
+		srcs = append(srcs, newTreeSource(top))
 	}
-	return ts
+	return srcs
 }
 
 // flushChunk bounds the entries one bbolt transaction of a flush writes.
@@ -162,7 +192,7 @@ const flushChunk = 4096
 // (sorted, so neighbouring entries share dirty pages), in fsynced
 // transactions of at most flushChunk entries. fill, when not zero, is the
 // buckets' FillPercent for the splits of this flush.
-func flushTrees(bdb *bolt.DB, ts []*memTree, fill float64) error {
+func flushTrees(bdb *bolt.DB, ts []flushSource, fill float64) error {
 	m := newMergeIter(ts)
 	defer m.release()
 	for m.cur != nil {
@@ -176,11 +206,12 @@ func flushTrees(bdb *bolt.DB, ts []*memTree, fill float64) error {
 			}
 			for n := 0; n < flushChunk && m.cur != nil; n++ {
 				it := m.cur
+				k := it.key()
 				var err error
-				if it.del {
-					err = bk[it.key[0]].Delete(it.key[1:])
+				if it.del() {
+					err = bk[k[0]].Delete(k[1:])
 				} else {
-					err = bk[it.key[0]].Put(it.key[1:], it.val)
+					err = bk[k[0]].Put(k[1:], it.val())
 				}
 				if err != nil {
 					return err
@@ -196,50 +227,83 @@ func flushTrees(bdb *bolt.DB, ts []*memTree, fill float64) error {
 	return nil
 }
 
-// mergeIter walks several trees in key order; for a key in more than one,
-// cur is the entry of the latest tree in the list.
-type mergeIter struct {
-	its []btree.IterG[*memItem]
-	ok  []bool
-	cur *memItem
+// flushSource walks one layer's entries, every bucket, in tree key order.
+type flushSource interface {
+	valid() bool
+	key() []byte // tree key: bucket byte, then the bucket key
+	val() []byte
+	del() bool
+	next()
+	release()
 }
 
-func newMergeIter(ts []*memTree) *mergeIter {
-	m := &mergeIter{its: make([]btree.IterG[*memItem], len(ts)), ok: make([]bool, len(ts))}
-	for i, t := range ts {
-		m.its[i] = t.Iter()
-		m.ok[i] = m.its[i].First()
-	}
+type treeSource struct {
+	it btree.IterG[*memItem]
+	ok bool
+}
+
+func newTreeSource(t *memTree) *treeSource {
+	s := &treeSource{it: t.Iter()}
+	s.ok = s.it.First()
+	return s
+}
+
+func (s *treeSource) valid() bool { return s.ok }
+func (s *treeSource) key() []byte { return s.it.Item().key }
+func (s *treeSource) val() []byte { return s.it.Item().val }
+func (s *treeSource) del() bool   { return s.it.Item().del }
+func (s *treeSource) next()       { s.ok = s.it.Next() }
+func (s *treeSource) release()    { s.it.Release() }
+
+type runSource struct {
+	r *sortedRun
+	i int
+}
+
+func (s *runSource) valid() bool { return s.i < s.r.len() }
+func (s *runSource) key() []byte { return s.r.key(s.i) }
+func (s *runSource) val() []byte { return s.r.val(s.i) }
+func (s *runSource) del() bool   { return s.r.deleted(s.i) }
+func (s *runSource) next()       { s.i++ }
+func (s *runSource) release()    {}
+
+// mergeIter walks several sources in key order; for a key in more than
+// one, cur is the source latest in the list.
+type mergeIter struct {
+	srcs []flushSource
+	cur  flushSource
+}
+
+func newMergeIter(srcs []flushSource) *mergeIter {
+	m := &mergeIter{srcs: srcs}
 	m.pick()
 	return m
 }
 
-// pick sets cur to the smallest current key, the latest tree's on ties.
+// pick sets cur to the source at the smallest key, the latest on ties.
 func (m *mergeIter) pick() {
 	m.cur = nil
-	for i := range m.its {
-		if !m.ok[i] {
-			continue
-		}
-		if it := m.its[i].Item(); m.cur == nil || !lessItem(m.cur, it) {
-			m.cur = it
+	for _, s := range m.srcs {
+		if s.valid() && (m.cur == nil || bytes.Compare(s.key(), m.cur.key()) <= 0) {
+			m.cur = s
 		}
 	}
 }
 
-// next moves every tree positioned at cur's key past it.
+// next moves every source positioned at cur's key past it.
 func (m *mergeIter) next() {
-	k := m.cur.key
-	for i := range m.its {
-		if m.ok[i] && string(m.its[i].Item().key) == string(k) {
-			m.ok[i] = m.its[i].Next()
+	k := m.cur.key()
+	for _, s := range m.srcs {
+		if s != m.cur && s.valid() && bytes.Equal(s.key(), k) {
+			s.next()
 		}
 	}
+	m.cur.next()
 	m.pick()
 }
 
 func (m *mergeIter) release() {
-	for i := range m.its {
-		m.its[i].Release()
+	for _, s := range m.srcs {
+		s.release()
 	}
 }

@@ -11,8 +11,16 @@ import (
 
 // TestFlushTrees_MergesNewestWins flushes three overlapping trees, each
 // larger than a flush chunk, in one pass: for every key the newest tree's
-// entry must land (a value, or a deletion of what bbolt held).
+// entry must land (a value, or a deletion of what bbolt held). It runs with
+// the layers as trees, and with the oldest and newest compacted into
+// sortedRuns (frozen memtables the flusher compacted).
 func TestFlushTrees_MergesNewestWins(t *testing.T) {
+	for _, runs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("runs=%v", runs), func(t *testing.T) { testFlushMergesNewestWins(t, runs) })
+	}
+}
+
+func testFlushMergesNewestWins(t *testing.T, runs bool) {
 	bdb, err := bolt.Open(filepath.Join(t.TempDir(), "f.db"), 0o644, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +60,11 @@ func TestFlushTrees_MergesNewestWins(t *testing.T) {
 	for i := n; i < n+10; i++ {
 		ts[2].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t2")}))
 	}
-	if err := flushTrees(bdb, ts, 0); err != nil {
+	srcs := []flushSource{newTreeSource(ts[0]), newTreeSource(ts[1]), newTreeSource(ts[2])}
+	if runs {
+		srcs[0], srcs[2] = &runSource{r: newSortedRun(ts[0])}, &runSource{r: newSortedRun(ts[2])}
+	}
+	if err := flushTrees(bdb, srcs, 0); err != nil {
 		t.Fatal(err)
 	}
 	err = bdb.View(func(btx *bolt.Tx) error {

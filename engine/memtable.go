@@ -105,7 +105,8 @@ func newMemTree() *memTree {
 // same items by key for O(1) point lookups, by the committer and readers
 // alike (memindex.go).
 type memtable struct {
-	tree  *memTree
+	tree  *memTree   // nil once compacted
+	run   *sortedRun // a frozen memtable's compact form (sortedrun.go), or nil
 	idx   memIndex
 	bytes int64  // approximate memory held
 	seg   uint64 // last WAL segment holding its writes
@@ -113,7 +114,15 @@ type memtable struct {
 	// once).
 	frozenAt time.Time
 	stamp    uint64 // batch number set stamps on new items (committer only)
+	// undo records what the running batch's sets replaced, so a batch
+	// whose log write failed can be taken back out of the tree (committer
+	// only; cleared at the start of each batch).
+	undo []undoStep
 }
+
+// undoStep is one set of the running batch: the item inserted and the one
+// it replaced (nil: the key was new to this memtable).
+type undoStep struct{ it, old *memItem }
 
 func newMemtable() *memtable { return &memtable{tree: newMemTree()} }
 
@@ -122,6 +131,47 @@ func newMemtable() *memtable { return &memtable{tree: newMemTree()} }
 func (m *memtable) lookup(k []byte, h uint64) (*memItem, bool) {
 	it := m.idx.get(k, h)
 	return it, it != nil
+}
+
+// get finds tree key k (memHash h) in a frozen memtable, tree or run: its
+// value (nil for a tombstone) and whether the memtable holds k at all.
+func (m *memtable) get(k []byte, h uint64) ([]byte, bool) {
+	if m.run != nil {
+		return m.run.get(k, h)
+	}
+	if it := m.idx.get(k, h); it != nil {
+		return it.value(), true
+	}
+	return nil, false
+}
+
+// iter returns a layerIter over bucket b of a frozen memtable.
+func (m *memtable) iter(b bucketID) layerIter {
+	if m.run != nil {
+		return newRunIter(m.run, b)
+	}
+	return newTreeIter(m.tree, b)
+}
+
+// entries is the number of entries (tombstones included).
+func (m *memtable) entries() int {
+	if m.run != nil {
+		return m.run.len()
+	}
+	return m.tree.Len()
+}
+
+// compacted returns a copy of frozen memtable m in sortedRun form, or nil
+// when m is compact already or too large for a run.
+func (m *memtable) compacted() *memtable {
+	if m.run != nil || m.tree == nil {
+		return nil
+	}
+	r := newSortedRun(m.tree)
+	if r == nil {
+		return nil
+	}
+	return &memtable{run: r, bytes: m.bytes, seg: m.seg, frozenAt: m.frozenAt}
 }
 
 // lookupAt finds k's entry as of batch seq: the index's newest item when
@@ -158,11 +208,28 @@ func memKey(buf []byte, b bucketID, k []byte) []byte {
 func (m *memtable) set(it *memItem) {
 	it.seq = m.stamp
 	it.pfx = keyPrefix(it.key)
-	if old, ok := m.tree.Set(it); ok {
+	old, ok := m.tree.Set(it)
+	if ok {
 		m.bytes -= old.size()
 	}
+	m.undo = append(m.undo, undoStep{it, old})
 	m.bytes += it.size()
 	m.idx.set(it, memHash(it.key))
+}
+
+// rollback takes the running batch's sets back out of the tree, newest
+// first, restores the size estimate to bytes, and rebuilds the index.
+func (m *memtable) rollback(bytes int64) {
+	for i := len(m.undo) - 1; i >= 0; i-- {
+		if u := m.undo[i]; u.old != nil {
+			m.tree.Set(u.old)
+		} else {
+			m.tree.Delete(u.it)
+		}
+	}
+	m.undo = m.undo[:0]
+	m.bytes = bytes
+	m.reindex()
 }
 
 // --- iteration across layers -----------------------------------------

@@ -150,8 +150,8 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 			}
 		}
 		for _, m := range tx.imm {
-			if it, ok := m.lookup(tx.pbuf, h); ok {
-				return it.value()
+			if v, ok := m.get(tx.pbuf, h); ok {
+				return v
 			}
 		}
 	}
@@ -255,7 +255,7 @@ func (tx *Tx) cursor(b bucketID) cursor {
 		its = append(its, newTreeIter(tx.mem, b))
 	}
 	for _, m := range tx.imm {
-		its = append(its, newTreeIter(m.tree, b))
+		its = append(its, m.iter(b))
 	}
 	bc := tx.bucket(b).Cursor()
 	if len(its) == 0 {

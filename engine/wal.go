@@ -243,6 +243,7 @@ func applyRecord(p []byte, m *memtable) bool {
 		}
 		m.set(item)
 	}
+	m.undo = m.undo[:0] // replay has no batch to take back
 	return true
 }
 
