@@ -52,7 +52,12 @@ func (db *DB) flushLoop(ctx context.Context) {
 		case <-db.flushCh:
 		}
 		for ctx.Err() == nil {
-			db.compactFrozen()
+			if db.flushMerge.Load() {
+				// Page-bound passes are long and memtables wait for them;
+				// in-order passes are short and compacting would only
+				// delay them.
+				db.compactFrozen()
+			}
 			imm := db.view.Load().imm
 			if len(imm) == 0 {
 				break
@@ -198,6 +203,7 @@ func flushTrees(bdb *bolt.DB, ts []flushSource, fill float64) error {
 	for m.cur != nil {
 		err := bdb.Update(func(btx *bolt.Tx) error {
 			var bk [numBuckets]*bolt.Bucket
+			var cs [numBuckets]*bolt.Cursor // deletions: Bucket.Delete makes a cursor per call
 			for i := range bk {
 				bk[i] = btx.Bucket(bucketNames[i])
 				if fill > 0 {
@@ -209,7 +215,12 @@ func flushTrees(bdb *bolt.DB, ts []flushSource, fill float64) error {
 				k := it.key()
 				var err error
 				if it.del() {
-					err = bk[k[0]].Delete(k[1:])
+					if cs[k[0]] == nil {
+						cs[k[0]] = bk[k[0]].Cursor()
+					}
+					if kk, _ := cs[k[0]].Seek(k[1:]); bytes.Equal(kk, k[1:]) {
+						err = cs[k[0]].Delete()
+					}
 				} else {
 					err = bk[k[0]].Put(k[1:], it.val())
 				}
