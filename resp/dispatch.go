@@ -101,6 +101,7 @@ func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 
 // execPipeline runs cmds in order, grouping runs of same-kind commands.
 func (c *Client) execPipeline(cmds []redcon.Command) {
+	c.srv.stats.Pipelines.Add(1)
 	group := make([]prepared, 0, len(cmds))
 	for i := 0; i < len(cmds); {
 		if c.killed.Load() || c.closed.Load() {

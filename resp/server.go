@@ -81,6 +81,7 @@ type Server struct {
 type ServerStats struct {
 	ConnectionsReceived atomic.Int64
 	CommandsProcessed   atomic.Int64
+	Pipelines           atomic.Int64 // command batches read from connections (one per read with commands)
 	RejectedConns       atomic.Int64
 	NetInput            atomic.Int64
 	NetOutput           atomic.Int64

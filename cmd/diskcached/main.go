@@ -103,7 +103,7 @@ func run(args []string, stderr io.Writer) int {
 		db.Close()
 		return fail("cannot listen: %v", err)
 	}
-	startProcs(evCtx, cfg.Get("procs"), srv.Stats().CommandsProcessed.Load, log.With().Str("component", "procs").Logger())
+	startProcs(evCtx, cfg.Get("procs"), srv.Stats().CommandsProcessed.Load, srv.Stats().Pipelines.Load, log.With().Str("component", "procs").Logger())
 	if addr := cfg.Get("pprof-addr"); addr != "" {
 		startPprof(addr, log)
 	}
