@@ -252,22 +252,7 @@ func TestOverlay_ConcurrentReadersWriters_Consistent(t *testing.T) {
 					return
 				default:
 				}
-				err := db.View(func(tx *Tx) error {
-					for i := 0; i < 20; i++ {
-						a, _, _ := tx.Lookup(0, []byte(fmt.Sprint("a", i)))
-						b, _, _ := tx.Lookup(0, []byte(fmt.Sprint("b", i)))
-						if !bytes.Equal(a.Value, b.Value) {
-							return fmt.Errorf("torn batch: a%d=%q b%d=%q", i, a.Value, i, b.Value)
-						}
-					}
-					n := 0
-					tx.Scan(0, 0, 0, func(k []byte, m *Meta) bool { n++; return true })
-					if n%2 != 0 {
-						return fmt.Errorf("scan saw %d keys (pairs are written together)", n)
-					}
-					return nil
-				})
-				if err != nil {
+				if err := db.View(checkPairs); err != nil {
 					errs <- err
 					return
 				}
@@ -288,6 +273,25 @@ func TestOverlay_ConcurrentReadersWriters_Consistent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// checkPairs is a read that must see whole batches of writers that set
+// a<i> and b<i> to the same value in one batch, i < 20: equal pairs in
+// point lookups, an even number of keys in a scan.
+func checkPairs(tx *Tx) error {
+	for i := 0; i < 20; i++ {
+		a, _, _ := tx.Lookup(0, []byte(fmt.Sprint("a", i)))
+		b, _, _ := tx.Lookup(0, []byte(fmt.Sprint("b", i)))
+		if !bytes.Equal(a.Value, b.Value) {
+			return fmt.Errorf("torn batch: a%d=%q b%d=%q", i, a.Value, i, b.Value)
+		}
+	}
+	n := 0
+	tx.Scan(0, 0, 0, func(k []byte, m *Meta) bool { n++; return true })
+	if n%2 != 0 {
+		return fmt.Errorf("scan saw %d keys (pairs are written together)", n)
+	}
+	return nil
 }
 
 // TestOverlay_FlushInChunks_AllEntriesLand writes more entries than one

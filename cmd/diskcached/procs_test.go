@@ -30,6 +30,19 @@ func (f *fakeLoad) count() int64 {
 	return int64(f.n)
 }
 
+// sampleOneProcessor looks at GOMAXPROCS n times, 3 ms apart, and counts
+// the samples at one processor.
+func sampleOneProcessor(n int) int {
+	ones := 0
+	for i := 0; i < n; i++ {
+		if runtime.GOMAXPROCS(0) == 1 {
+			ones++
+		}
+		time.Sleep(3 * time.Millisecond)
+	}
+	return ones
+}
+
 func TestProcTuner_SettlesOnTheFasterSetting(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("needs 2 CPUs")
@@ -51,13 +64,7 @@ func TestProcTuner_SettlesOnTheFasterSetting(t *testing.T) {
 			go func() { tu.run(ctx); close(done) }()
 			time.Sleep(300 * time.Millisecond)
 			// Sample between trials: the setting held most of the time.
-			ones := 0
-			for i := 0; i < 50; i++ {
-				if runtime.GOMAXPROCS(0) == 1 {
-					ones++
-				}
-				time.Sleep(3 * time.Millisecond)
-			}
+			ones := sampleOneProcessor(50)
 			cancel()
 			<-done
 			if got := ones > 25; got != tc.wantProcsIsOne {
@@ -116,13 +123,7 @@ func TestProcTuner_NewLoadIsTriedSoon(t *testing.T) {
 	f.rates = map[bool]float64{true: 40_000, false: 20_000} // a new load, faster on one processor
 	f.mu.Unlock()
 	time.Sleep(200 * time.Millisecond)
-	ones := 0
-	for i := 0; i < 30; i++ {
-		if runtime.GOMAXPROCS(0) == 1 {
-			ones++
-		}
-		time.Sleep(3 * time.Millisecond)
-	}
+	ones := sampleOneProcessor(30)
 	cancel()
 	<-done
 	if ones < 20 {
