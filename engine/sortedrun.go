@@ -40,12 +40,13 @@ const maxRunBytes = math.MaxUint32
 // newSortedRun copies tree's items into a sortedRun, or returns nil when
 // they do not fit in one (see maxRunBytes, runDeleted).
 func newSortedRun(tree *memTree) *sortedRun {
-	total := 0
+	total, fits := 0, tree.Len() < math.MaxUint32/4
 	tree.Scan(func(it *memItem) bool {
 		total += len(it.key) + len(it.val)
-		return total <= maxRunBytes && len(it.val) < runDeleted
+		fits = fits && total <= maxRunBytes && len(it.val) < runDeleted
+		return fits
 	})
-	if total > maxRunBytes || tree.Len() >= math.MaxUint32/4 {
+	if !fits {
 		return nil
 	}
 	n := tree.Len()
@@ -54,12 +55,7 @@ func newSortedRun(tree *memTree) *sortedRun {
 		size <<= 1
 	}
 	r := &sortedRun{blob: make([]byte, 0, total), ents: make([]runEntry, 0, n), slots: make([]uint64, size), mask: uint64(size - 1)}
-	ok := true
 	tree.Scan(func(it *memItem) bool {
-		if len(it.val) >= runDeleted {
-			ok = false
-			return false
-		}
 		e := runEntry{off: uint32(len(r.blob)), klen: uint32(len(it.key)), vlen: uint32(len(it.val))}
 		if it.del {
 			e.vlen = runDeleted
@@ -74,9 +70,6 @@ func newSortedRun(tree *memTree) *sortedRun {
 		r.slots[i] = h>>32<<32 | uint64(len(r.ents))
 		return true
 	})
-	if !ok {
-		return nil
-	}
 	return r
 }
 
