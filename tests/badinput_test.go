@@ -244,6 +244,15 @@ func TestProtocol_MaxClients_Rejects(t *testing.T) {
 	}
 	a := mustDial(t, addr)
 	a.expect(t, "+PONG\r\n", "PING")
+	// The harness's readiness probe may still hold a slot until the server
+	// has seen it close: wait until a is the only client.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n := bytes.Count(a.mustDo(t, "CLIENT", "LIST"), []byte("id=")); n == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d clients listed 2 s after start; want only this one", n)
+		}
+	}
 	b := mustDial(t, addr)
 	b.expect(t, "+PONG\r\n", "PING")
 	got, closed := sendAndCollect(t, addr, encodeCommand("PING"), 2*time.Second)
