@@ -122,6 +122,56 @@ func TestFlushLoop_LoneFrozenMemtableFlushedAfterWait(t *testing.T) {
 	}
 }
 
+// TestFlushLoop_PageBoundPassWaitsForMergeFrozen: while passes are
+// page-bound, frozen memtables wait until mergeFrozen of them are there
+// and then leave in one pass (the flush counter moves by one).
+func TestFlushLoop_PageBoundPassWaitsForMergeFrozen(t *testing.T) {
+	db := openSmall(t, t.TempDir(), FsyncNo, 1<<20)
+	defer db.Close()
+	db.flushMerge.Store(true)
+	val := make([]byte, 4096)
+	i := 0
+	rotateOnce := func() {
+		t.Helper()
+		frozen := len(db.view.Load().imm)
+		for start := i; len(db.view.Load().imm) == frozen; i++ {
+			if i-start > 1000 {
+				t.Fatal("no rotation after 4 MiB of writes to a 1 MiB overlay")
+			}
+			db.Update(func(tx *Tx) error {
+				tx.Put(0, []byte(fmt.Sprint("k", i)), &Meta{Type: TypeString, Value: val})
+				return nil
+			})
+		}
+	}
+	start := time.Now()
+	for n := 1; n < mergeFrozen; n++ {
+		rotateOnce()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if time.Since(start) > flushWait/2 {
+		t.Skip("the writes took too long to judge the wait on this machine")
+	}
+	if got := len(db.view.Load().imm); got != mergeFrozen-1 {
+		t.Fatalf("%d frozen memtables before the %dth rotation, want %d waiting", got, mergeFrozen, mergeFrozen-1)
+	}
+	flushes := db.stats.Flushes.Load()
+	rotateOnce()
+	deadline := time.Now().Add(3 * time.Second)
+	for len(db.view.Load().imm) != 0 || db.stats.Flushes.Load() == flushes {
+		if time.Now().After(deadline) {
+			t.Fatal("frozen memtables not flushed once mergeFrozen were waiting")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := db.stats.Flushes.Load() - flushes; n != 1 {
+		t.Fatalf("%d passes for %d frozen memtables, want 1", n, mergeFrozen)
+	}
+	if v, ok := getStr(t, db, 0, "k0"); !ok || len(v) != len(val) {
+		t.Fatal("k0 lost after the flush")
+	}
+}
+
 // TestFlushFrozen_MergesOnlyPageBoundPasses: passes of in-order keys (few
 // pages per entry) leave lone memtables to flush at once; passes of random
 // keys over a larger store (most pages rewritten) make the next one wait

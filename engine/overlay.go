@@ -22,9 +22,10 @@ type layers struct {
 
 // maxFrozen bounds the frozen memtables waiting for the flusher: when
 // writes outrun flushing, the committer waits (back-pressure) instead of
-// growing memory without bound. The flusher merges up to this many into
-// one pass (flush.go).
-const maxFrozen = 2
+// growing memory without bound. It leaves room for the memtables that
+// freeze during a pass of mergeFrozen (flush.go): a pass of three over 1 M
+// random keys takes about as long as the committer needs to fill two.
+const maxFrozen = 5
 
 // Snapshots on demand. A snapshot of the active tree is O(1), but after
 // it every node the committer writes to is copied once (copy-on-write):

@@ -6,8 +6,9 @@ import (
 )
 
 // The collector's pacing. Most of the heap is the write overlay: the active
-// memtable and up to two frozen ones waiting for the flusher, each
-// overlay-size bytes. The collector's CPU cost is proportional to the bytes
+// memtable and the frozen ones waiting for the flusher (three per pass
+// while passes are page-bound, up to five; by then compact sorted runs of
+// about half their tree size), each overlay-size bytes of entries. The collector's CPU cost is proportional to the bytes
 // allocated between cycles divided by the growth it allows, so a small
 // GOGC spends far more CPU than it saves memory here: measured on 2 cores
 // (redis-benchmark -c 50 -P 16 -r 1000000, 32 MiB overlay), GOGC 50 ran
@@ -17,9 +18,8 @@ import (
 //
 // So the collector runs at +400 % growth, under a soft limit of
 // gcLimitBase + gcLimitOverlays × overlay-size: the limit, not GOGC, paces
-// a loaded server, and it leaves the overlay (at most three memtables
-// live) plus room for the garbage of a burst. The limit is soft: when the
-// live heap exceeds it (a 512 MB value, a huge reply) Go collects more
+// a loaded server, and it leaves the overlay plus room for the garbage of
+// a burst. The limit is soft: when the live heap exceeds it (a 512 MB value, a huge reply) Go collects more
 // often, spending at most about half the CPU on it, and never fails an
 // allocation.
 //
