@@ -105,8 +105,11 @@ func pushElems(tx *engine.Tx, m *engine.Meta, end int, vals [][]byte) {
 }
 
 // ListPop removes up to count elements from end and returns them in pop
-// order (copied). A missing key returns nil, ok false. The key is deleted
-// when the list becomes empty.
+// order. The values alias transaction memory and stay valid until the
+// transaction ends, whatever it writes meanwhile (a popped element's bytes
+// are not overwritten, only hidden by a tombstone): copy them to keep them
+// longer. A missing key returns nil, ok false. The key is deleted when
+// the list becomes empty.
 func ListPop(tx *engine.Tx, db int, key []byte, end int, count int64) ([][]byte, bool, error) {
 	m, ok, err := lookupList(tx, db, key)
 	if err != nil || !ok {
@@ -122,7 +125,7 @@ func ListPop(tx *engine.Tx, db int, key []byte, end int, count int64) ([][]byte,
 			seq = m.Tail - 1
 		}
 		k := seqKey(seq)
-		out = append(out, bytes.Clone(tx.ElemGet(m.Version, k)))
+		out = append(out, tx.ElemGet(m.Version, k))
 		if m.Count > count { // the last pops vanish with the key
 			tx.ElemDelete(m.Version, k)
 		}
@@ -430,7 +433,7 @@ func ListPos(tx *engine.Tx, db int, key, val []byte, o PosOptions) (idx []int64,
 }
 
 // ListMove pops one element from src's from end and pushes it at dst's to
-// end (LMOVE). ok false when src is missing. A dst of another type fails
+// end (LMOVE); the element returned is valid until the transaction ends. ok false when src is missing. A dst of another type fails
 // with engine.ErrWrongType before anything changes. src == dst rotates.
 func ListMove(tx *engine.Tx, db int, src, dst []byte, from, to int) ([]byte, bool, error) {
 	if _, ok, err := lookupList(tx, db, src); err != nil || !ok {

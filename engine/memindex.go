@@ -22,9 +22,10 @@ import (
 // value, and a key absent from the index is absent from every snapshot of
 // the memtable (memtables only grow; deletions are tombstone items).
 //
-// Open addressing with linear probing over two parallel arrays of atomics:
-// a slot's hash is stored after its item, so a reader that sees the hash
-// finds the item. A replaced key swaps its slot's item in place. The table
+// Open addressing with linear probing over one array of slots, each a
+// hash and an item side by side (one cache line serves a probe; two
+// parallel arrays cost two misses per random lookup). A slot's hash is
+// stored after its item, so a reader that sees the hash finds the item. A replaced key swaps its slot's item in place. The table
 // doubles at half load; a reader still probing the old table may miss
 // items written after the switch, all of them newer than its snapshot
 // (they belong to the batch running at the switch or later), which is
@@ -35,15 +36,19 @@ type memIndex struct {
 }
 
 type memSlots struct {
-	mask   uint64
-	hashes []atomic.Uint64 // 0: empty slot
-	items  []atomic.Pointer[memItem]
+	mask  uint64
+	slots []memSlot
+}
+
+type memSlot struct {
+	hash atomic.Uint64 // 0: empty slot
+	item atomic.Pointer[memItem]
 }
 
 const memIndexMinSlots = 1024
 
 func newMemSlots(n int) *memSlots {
-	return &memSlots{mask: uint64(n - 1), hashes: make([]atomic.Uint64, n), items: make([]atomic.Pointer[memItem], n)}
+	return &memSlots{mask: uint64(n - 1), slots: make([]memSlot, n)}
 }
 
 // memHash hashes a tree key; 0 is reserved for empty slots.
@@ -61,11 +66,12 @@ func (x *memIndex) get(k []byte, h uint64) *memItem {
 		return nil
 	}
 	for i := h & s.mask; ; i = (i + 1) & s.mask {
-		switch hv := s.hashes[i].Load(); {
+		sl := &s.slots[i]
+		switch hv := sl.hash.Load(); {
 		case hv == 0:
 			return nil
 		case hv == h:
-			if it := s.items[i].Load(); bytes.Equal(it.key, k) {
+			if it := sl.item.Load(); bytes.Equal(it.key, k) {
 				return it
 			}
 		}
@@ -80,20 +86,37 @@ func (x *memIndex) set(it *memItem, h uint64) *memItem {
 		s = x.grow(s)
 	}
 	for i := h & s.mask; ; i = (i + 1) & s.mask {
-		switch hv := s.hashes[i].Load(); {
+		sl := &s.slots[i]
+		switch hv := sl.hash.Load(); {
 		case hv == 0:
-			s.items[i].Store(it)
-			s.hashes[i].Store(h)
+			sl.item.Store(it)
+			sl.hash.Store(h)
 			x.n++
 			return nil
 		case hv == h:
-			if old := s.items[i].Load(); bytes.Equal(old.key, it.key) {
-				s.items[i].Store(it)
+			if old := sl.item.Load(); bytes.Equal(old.key, it.key) {
+				sl.item.Store(it)
 				return old
 			}
 		}
 	}
 }
+
+// reserve starts the index with room for n keys at half load, so a
+// memtable expected to fill like its predecessor does not rehash on its
+// way there (each doubling moves every slot and leaves the old arrays to
+// the collector). Call it before the first set.
+func (x *memIndex) reserve(n int) {
+	slots := memIndexMinSlots
+	for slots < 2*n && slots < memIndexMaxReserve {
+		slots *= 2
+	}
+	x.tab.Store(newMemSlots(slots))
+}
+
+// memIndexMaxReserve caps what reserve allocates up front (16 MiB of
+// slots); past it the table grows on demand as before.
+const memIndexMaxReserve = 1 << 20
 
 // grow moves every slot into a table twice the size (or a first table) and
 // publishes it.
@@ -104,17 +127,17 @@ func (x *memIndex) grow(s *memSlots) *memSlots {
 		return s
 	}
 	next := newMemSlots(2 * int(s.mask+1))
-	for i := range s.hashes {
-		h := s.hashes[i].Load()
+	for i := range s.slots {
+		h := s.slots[i].hash.Load()
 		if h == 0 {
 			continue
 		}
 		j := h & next.mask
-		for next.hashes[j].Load() != 0 {
+		for next.slots[j].hash.Load() != 0 {
 			j = (j + 1) & next.mask
 		}
-		next.items[j].Store(s.items[i].Load())
-		next.hashes[j].Store(h)
+		next.slots[j].item.Store(s.slots[i].item.Load())
+		next.slots[j].hash.Store(h)
 	}
 	x.tab.Store(next)
 	return next

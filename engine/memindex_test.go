@@ -37,6 +37,31 @@ func TestMemIndex_SetGet_AcrossGrowth(t *testing.T) {
 	}
 }
 
+// TestMemIndex_Reserve_NoGrowthUpToHint: a table reserved for n keys
+// takes n sets without being replaced, and answers for all of them.
+func TestMemIndex_Reserve_NoGrowthUpToHint(t *testing.T) {
+	var x memIndex
+	const n = 10_000
+	x.reserve(n)
+	tab := x.tab.Load()
+	if tab.mask+1 < 2*n {
+		t.Fatalf("reserved %d slots for %d keys, want at least %d", tab.mask+1, n, 2*n)
+	}
+	for i := 0; i < n; i++ {
+		it := &memItem{key: []byte(fmt.Sprintf("\x01key:%08d", i))}
+		x.set(it, memHash(it.key))
+	}
+	if x.tab.Load() != tab {
+		t.Fatal("the reserved table grew before holding its hint")
+	}
+	for i := 0; i < n; i++ {
+		k := []byte(fmt.Sprintf("\x01key:%08d", i))
+		if it := x.get(k, memHash(k)); it == nil || !bytes.Equal(it.key, k) {
+			t.Fatalf("key %d missing after reserve", i)
+		}
+	}
+}
+
 // TestOverlay_Snapshot_IgnoresLaterWritesInIndex holds a read transaction
 // open while the committer writes into the same active memtable: the hash
 // index then holds items newer than the reader's snapshot, which it must

@@ -95,6 +95,7 @@ func (db *DB) rotate() {
 	frozen := db.active
 	frozen.seg, frozen.frozenAt = seg, time.Now()
 	db.active = newMemtable()
+	db.active.idx.reserve(frozen.idx.n) // the next one likely fills alike
 	db.activeBytes.Store(0)
 	db.pubMu.Lock()
 	cur := db.view.Load()

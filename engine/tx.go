@@ -30,6 +30,10 @@ type Tx struct {
 
 	bk [numBuckets]*bolt.Bucket
 	bc [numBuckets]*bolt.Cursor // point lookups (boltGet)
+	// Where each point-lookup cursor stands: the key it last returned and
+	// its value (bbolt memory), or a nil key when the next lookup must
+	// seek from the root.
+	bat, bval [numBuckets][]byte
 
 	noTouch bool // lookups are not accesses (SetNoTouch, touch.go)
 
@@ -89,6 +93,7 @@ func putTx(tx *Tx) {
 	tx.db, tx.btx = nil, nil
 	tx.bk = [numBuckets]*bolt.Bucket{}
 	tx.bc = [numBuckets]*bolt.Cursor{}
+	tx.bat, tx.bval = [numBuckets][]byte{}, [numBuckets][]byte{}
 	tx.noTouch = false
 	tx.mem, tx.memt, tx.rmem, tx.memSeq, tx.imm, tx.probe = nil, nil, nil, 0, nil, memItem{}
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
@@ -162,16 +167,63 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 // the transaction: Bucket.Get makes a new cursor, and grows its page
 // stack, on every call — an allocation per level of the tree per lookup.
 // Same result: the value (non-nil and empty for an empty value), or nil.
+//
+// A key next to the one the cursor stands on (equal length, same bytes
+// but the last two: list elements popped or read in sequence) is reached
+// by a step instead of a search from the root. The step decides exactly:
+// the neighbour either is the key, or lies beyond it (so the key is
+// absent: nothing sits between neighbours); otherwise the lookup seeks.
 func (tx *Tx) boltGet(b bucketID, k []byte) []byte {
 	c := tx.bc[b]
 	if c == nil {
 		c = tx.bucket(b).Cursor()
 		tx.bc[b] = c
 	}
-	if kk, v := c.Seek(k); bytes.Equal(kk, k) {
+	if at := tx.bat[b]; at != nil && nearKey(k, at) {
+		order := bytes.Compare(k, at)
+		if order == 0 {
+			return tx.bval[b]
+		}
+		if v, decided := tx.boltStep(c, b, k, order); decided {
+			return v
+		}
+	}
+	kk, v := c.Seek(k)
+	tx.bat[b], tx.bval[b] = kk, v
+	if bytes.Equal(kk, k) {
 		return v
 	}
 	return nil
+}
+
+// boltStep moves bucket b's lookup cursor one entry towards k (forward
+// when dir > 0) and reports whether that decided k's lookup, with k's
+// value (nil: absent).
+func (tx *Tx) boltStep(c *bolt.Cursor, b bucketID, k []byte, dir int) ([]byte, bool) {
+	var kk, v []byte
+	if dir > 0 {
+		kk, v = c.Next()
+	} else {
+		kk, v = c.Prev()
+	}
+	tx.bat[b], tx.bval[b] = kk, v // nil at either end: the next lookup seeks
+	if kk == nil {
+		return nil, true // nothing beyond the cursor's key, so nothing at k
+	}
+	switch o := bytes.Compare(kk, k); {
+	case o == 0:
+		return v, true
+	case (o > 0) == (dir > 0):
+		return nil, true // the neighbour is already past k
+	}
+	return nil, false
+}
+
+// nearKey reports whether k and at have the same length and differ at
+// most in their last two bytes: worth a step rather than a seek.
+func nearKey(k, at []byte) bool {
+	n := len(k)
+	return n == len(at) && n >= 2 && bytes.Equal(k[:n-2], at[:n-2])
 }
 
 // put stores v under k in the active memtable and the batch's log. Both
