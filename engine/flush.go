@@ -259,7 +259,7 @@ type flushSource interface {
 }
 
 type treeSource struct {
-	it btree.IterG[*memItem]
+	it btree.IterG[memRef]
 	ok bool
 }
 
@@ -270,9 +270,9 @@ func newTreeSource(t *memTree) *treeSource {
 }
 
 func (s *treeSource) valid() bool { return s.ok }
-func (s *treeSource) key() []byte { return s.it.Item().key }
-func (s *treeSource) val() []byte { return s.it.Item().val }
-func (s *treeSource) del() bool   { return s.it.Item().del }
+func (s *treeSource) key() []byte { return s.it.Item().it.key }
+func (s *treeSource) val() []byte { return s.it.Item().it.val }
+func (s *treeSource) del() bool   { return s.it.Item().it.del }
 func (s *treeSource) next()       { s.ok = s.it.Next() }
 func (s *treeSource) release()    { s.it.Release() }
 

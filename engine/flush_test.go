@@ -49,16 +49,16 @@ func testFlushMergesNewestWins(t *testing.T, runs bool) {
 	// every third and sets keys past n.
 	ts := []*memTree{newMemTree(), newMemTree(), newMemTree()}
 	for i := 0; i < n; i++ {
-		ts[0].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t0")}))
+		ts[0].Set(refOf(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t0")}))
 		if i%2 == 0 {
-			ts[1].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t1")}))
+			ts[1].Set(refOf(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t1")}))
 		}
 		if i%3 == 0 {
-			ts[2].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), del: true}))
+			ts[2].Set(refOf(&memItem{key: memKey(nil, bData, key(i)), del: true}))
 		}
 	}
 	for i := n; i < n+10; i++ {
-		ts[2].Set(prefixed(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t2")}))
+		ts[2].Set(refOf(&memItem{key: memKey(nil, bData, key(i)), val: []byte("t2")}))
 	}
 	srcs := []flushSource{newTreeSource(ts[0]), newTreeSource(ts[1]), newTreeSource(ts[2])}
 	if runs {
@@ -211,13 +211,6 @@ func TestFlushFrozen_MergesOnlyPageBoundPasses(t *testing.T) {
 	if !db.flushMerge.Load() {
 		t.Fatal("a pass rewriting keys spread over the whole store not judged page-bound")
 	}
-}
-
-// prefixed sets its key prefix, as memtable.set does, for items put in a
-// tree directly.
-func prefixed(it *memItem) *memItem {
-	it.setKey(it.key)
-	return it
 }
 
 // leafFill is the share of bucket b's leaf page bytes in use.

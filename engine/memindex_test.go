@@ -123,15 +123,14 @@ func TestMemtable_LessItem_MatchesBytesCompare(t *testing.T) {
 	}
 	base := bytes.Repeat([]byte{'k'}, 32)
 	keys = append(keys, base, append(base[:32:32], 0), append(base[:32:32], 1), base[:31], append(base[:31:31], 0))
-	items := make([]*memItem, len(keys))
+	items := make([]memRef, len(keys))
 	for i, k := range keys {
-		items[i] = &memItem{}
-		items[i].setKey(k)
+		items[i] = refOf(&memItem{key: k})
 	}
 	for i, a := range items {
 		for j, b := range items {
-			if got, want := lessItem(a, b), bytes.Compare(keys[i], keys[j]) < 0; got != want {
-				t.Fatalf("lessItem(%q, %q) = %v, bytes.Compare says %v", keys[i], keys[j], got, want)
+			if got, want := lessRef(a, b), bytes.Compare(keys[i], keys[j]) < 0; got != want {
+				t.Fatalf("lessRef(%q, %q) = %v, bytes.Compare says %v", keys[i], keys[j], got, want)
 			}
 		}
 	}

@@ -41,7 +41,8 @@ const maxRunBytes = math.MaxUint32
 // they do not fit in one (see maxRunBytes, runDeleted).
 func newSortedRun(tree *memTree) *sortedRun {
 	total, fits := 0, tree.Len() < math.MaxUint32/4
-	tree.Scan(func(it *memItem) bool {
+	tree.Scan(func(ref memRef) bool {
+		it := ref.it
 		total += len(it.key) + len(it.val)
 		fits = fits && total <= maxRunBytes && len(it.val) < runDeleted
 		return fits
@@ -55,7 +56,8 @@ func newSortedRun(tree *memTree) *sortedRun {
 		size <<= 1
 	}
 	r := &sortedRun{blob: make([]byte, 0, total), ents: make([]runEntry, 0, n), slots: make([]uint64, size), mask: uint64(size - 1)}
-	tree.Scan(func(it *memItem) bool {
+	tree.Scan(func(ref memRef) bool {
+		it := ref.it
 		e := runEntry{off: uint32(len(r.blob)), klen: uint32(len(it.key)), vlen: uint32(len(it.val))}
 		if it.del {
 			e.vlen = runDeleted
