@@ -307,7 +307,17 @@ func (c *Ctx) notifyMoved(srcDB int, src []byte, dstDB int, dst []byte, fromEven
 // endEvent names a list event by its end: "l"+op for the head (Left),
 // "r"+op for the tail — lpush, rpop, ….
 func endEvent(end int, op string) string {
-	if end == datatypes.Right {
+	right := end == datatypes.Right
+	switch {
+	case op == "pop" && right:
+		return "rpop" // constants: a pipeline of pops built a string per pop
+	case op == "pop":
+		return "lpop"
+	case op == "push" && right:
+		return "rpush"
+	case op == "push":
+		return "lpush"
+	case right:
 		return "r" + op
 	}
 	return "l" + op
