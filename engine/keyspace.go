@@ -90,7 +90,10 @@ func (tx *Tx) readOld(mk []byte) oldState {
 // A collection Meta with Version 0 gets a fresh version.
 func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	ns := tx.nsOf(db)
-	mk := appendMetaKey(nil, ns, key)
+	// mk and val are scratch: nothing below keeps them (the hooks copy
+	// what they store, tx.put copies both).
+	mk := appendMetaKey(tx.mkbuf[:0], ns, key)
+	tx.mkbuf = mk
 	old := tx.readOld(mk)
 	if m.Type.IsCollection() && m.Version == 0 {
 		m.Version = tx.newVersion()
@@ -109,7 +112,8 @@ func (tx *Tx) Put(db int, key []byte, m *Meta) {
 	if dk != 0 || de != 0 {
 		tx.addCounts(ns, dk, de)
 	}
-	val := appendMeta(make([]byte, 0, metaFixed+len(m.Value)+len(m.Tag)+40), m)
+	val := appendMeta(tx.mvbuf[:0], m)
+	tx.mvbuf = val
 	tx.accountPut(mk, &old, m, val) // eviction index and usage (evict.go)
 	tx.put(bMeta, mk, val)
 	tx.Modified(db, key)

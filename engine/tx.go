@@ -71,6 +71,8 @@ type Tx struct {
 	counts map[uint32]*nsCounter // namespace → live counters touched by this tx
 	buf    []byte                // scratch for building keys
 	ebuf   []byte                // scratch for expire keys
+	mkbuf  []byte                // Put's scratch: the meta key
+	mvbuf  []byte                // Put's scratch: the encoded record
 }
 
 type nsCounter struct {
@@ -110,6 +112,12 @@ func putTx(tx *Tx) {
 	}
 	if cap(tx.ebuf) > 64<<10 {
 		tx.ebuf = nil
+	}
+	if cap(tx.mkbuf) > 64<<10 {
+		tx.mkbuf = nil
+	}
+	if cap(tx.mvbuf) > 64<<10 {
+		tx.mvbuf = nil
 	}
 	txPool.Put(tx)
 }
@@ -232,6 +240,9 @@ func (tx *Tx) put(b bucketID, k, v []byte) {
 	if !tx.writable {
 		panic(ErrReadOnly)
 	}
+	if b == bMeta && tx.rewritePending(k, v) {
+		return
+	}
 	// One allocation holds the tree key and a copy of the value (v stays
 	// the caller's); the value part is non-nil even when empty.
 	buf := make([]byte, 1+len(k)+len(v))
@@ -249,6 +260,24 @@ func (tx *Tx) put(b bucketID, k, v []byte) {
 	}
 	tx.memt.set(it)
 	tx.wbuf = appendOp(tx.wbuf, opPut, b, k, v)
+}
+
+// rewritePending overwrites the held-back meta record in place when v
+// replaces it with a record of the same length, type and no tag: a
+// collection's record rewritten per command of a pipeline (count,
+// head/tail, times) then costs no allocation. Only then is it safe: the
+// pending bytes are the transaction's own (not in the memtable or the
+// log yet), and a Meta decoded from them earlier holds no slice into them
+// (collections have no Value; untagged records no Tag).
+func (tx *Tx) rewritePending(k, v []byte) bool {
+	p := tx.pendMeta
+	if p == nil || len(p.val) != len(v) || len(v) < metaFixed || v[2] != 0 || p.val[2] != 0 ||
+		v[1] != p.val[1] || !Type(v[1]).IsCollection() || !bytes.Equal(p.key[1:], k) {
+		return false
+	}
+	copy(p.val, v)
+	tx.forget(bMeta, k)
+	return true
 }
 
 // flushMeta moves the held-back meta record write into the memtable and

@@ -76,3 +76,61 @@ func TestBoltGet_StepsMatchSeeks(t *testing.T) {
 		}
 	}
 }
+
+// TestPut_PendingCollectionRecord_RewrittenInPlace: a pipeline's repeated
+// writes of one collection's record reuse the held-back record (no new
+// item), while string and tagged records, whose decoded Value and Tag
+// alias the record, get a new one (an old Meta keeps its bytes).
+func TestPut_PendingCollectionRecord_RewrittenInPlace(t *testing.T) {
+	db := openSmall(t, t.TempDir(), FsyncNo, 1<<20)
+	defer db.Close()
+	var problems []string
+	fail := func(s string) { problems = append(problems, s) }
+	err := db.Update(func(tx *Tx) error {
+		h := []byte("h")
+		tx.Put(0, h, &Meta{Type: TypeHash, Count: 1})
+		p := tx.pendMeta
+		m, _, _ := tx.Lookup(0, h)
+		m.Count = 2
+		tx.Put(0, h, &m)
+		if tx.pendMeta != p {
+			fail("a hash record of the same length got a new pending item")
+		}
+		if m2, ok, _ := tx.Lookup(0, h); !ok || m2.Count != 2 || m2.Version != m.Version {
+			fail("the rewritten hash record does not read back")
+		}
+		s := []byte("s")
+		tx.Put(0, s, &Meta{Type: TypeString, Value: []byte("aa")})
+		ps := tx.pendMeta
+		old, _, _ := tx.Lookup(0, s)
+		tx.Put(0, s, &Meta{Type: TypeString, Value: []byte("bb")})
+		if tx.pendMeta == ps || string(old.Value) != "aa" {
+			fail("a string record was rewritten in place under a Meta aliasing it")
+		}
+		tg := []byte("t")
+		tx.Put(0, tg, &Meta{Type: TypeSet, Count: 1, Tag: []byte("x")})
+		pt := tx.pendMeta
+		oldT, _, _ := tx.Lookup(0, tg)
+		oldT.Count, oldT.Tag = 2, []byte("y")
+		tx.Put(0, tg, &oldT)
+		if tx.pendMeta == pt {
+			fail("a tagged record was rewritten in place")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	db.View(func(tx *Tx) error {
+		if m, ok, _ := tx.Lookup(0, []byte("h")); !ok || m.Count != 2 {
+			t.Errorf("hash record after commit: ok=%v count=%d, want 2", ok, m.Count)
+		}
+		if m, ok, _ := tx.Lookup(0, []byte("t")); !ok || m.Count != 2 || string(m.Tag) != "y" {
+			t.Errorf("tagged record after commit: ok=%v count=%d tag=%q", ok, m.Count, m.Tag)
+		}
+		return nil
+	})
+}
