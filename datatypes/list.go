@@ -433,8 +433,9 @@ func ListPos(tx *engine.Tx, db int, key, val []byte, o PosOptions) (idx []int64,
 }
 
 // ListMove pops one element from src's from end and pushes it at dst's to
-// end (LMOVE); the element returned is valid until the transaction ends. ok false when src is missing. A dst of another type fails
-// with engine.ErrWrongType before anything changes. src == dst rotates.
+// end (LMOVE); the element returned is valid until the transaction ends.
+// ok false when src is missing. A dst of another type fails with
+// engine.ErrWrongType before anything changes. src == dst rotates.
 func ListMove(tx *engine.Tx, db int, src, dst []byte, from, to int) ([]byte, bool, error) {
 	if _, ok, err := lookupList(tx, db, src); err != nil || !ok {
 		return nil, false, err

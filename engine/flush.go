@@ -30,7 +30,8 @@ const flushWait = time.Second
 // Measured (redis-benchmark -c 50 -P 16 -r 1000000, 32 MiB overlay, second
 // run of 3 M requests on a fresh store): passes of three instead of two
 // took SET P16 from 140 to 180 k/s, HSET 146–158 → 174–179 k/s, ZADD
-// 103 → 115 k/s (CPU per HSET 9.2 → 7.7 µs); four gained nothing more.
+// 103 → 115 k/s (CPU per HSET 9.2 → 7.7 µs), two runs each on a machine
+// whose noise is ±10–15 %; four gained nothing more.
 // Peak RSS is unchanged: the collector's soft limit holds it (gcpolicy.go),
 // and frozen memtables are compact sorted runs by then.
 const mergeFrozen = 3

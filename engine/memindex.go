@@ -25,8 +25,9 @@ import (
 // Open addressing with linear probing over one array of slots, each a
 // hash and an item side by side (one cache line serves a probe; two
 // parallel arrays cost two misses per random lookup). A slot's hash is
-// stored after its item, so a reader that sees the hash finds the item. A replaced key swaps its slot's item in place. The table
-// doubles at half load; a reader still probing the old table may miss
+// stored after its item, so a reader that sees the hash finds the item.
+// A replaced key swaps its slot's item in place. The table doubles at
+// half load; a reader still probing the old table may miss
 // items written after the switch, all of them newer than its snapshot
 // (they belong to the batch running at the switch or later), which is
 // exactly what it must not see.
