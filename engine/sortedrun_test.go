@@ -84,3 +84,29 @@ func TestSortedRun_MatchesTree(t *testing.T) {
 		}
 	}
 }
+
+// TestSortedRun_FilterRejectsMostAbsentKeys: the run's filter admits every
+// key it holds and turns most absent keys away before the hash slots.
+func TestSortedRun_FilterRejectsMostAbsentKeys(t *testing.T) {
+	m := newMemtable()
+	const n = 20000
+	for i := 0; i < n; i++ {
+		m.set(&memItem{key: memKey(nil, bData, []byte(fmt.Sprintf("field:%08d", i))), val: []byte("v")})
+	}
+	c := m.compacted()
+	for i := 0; i < n; i++ {
+		if k := memKey(nil, bData, []byte(fmt.Sprintf("field:%08d", i))); !c.run.mayHold(memHash(k)) {
+			t.Fatalf("the filter turns away key %q the run holds", k)
+		}
+	}
+	admitted := 0
+	for i := n; i < 2*n; i++ {
+		if c.run.mayHold(memHash(memKey(nil, bData, []byte(fmt.Sprintf("field:%08d", i))))) {
+			admitted++
+		}
+	}
+	if admitted > n/10 {
+		t.Fatalf("the filter admits %d of %d absent keys, want at most 10 %%", admitted, n)
+	}
+	t.Logf("false positives: %.1f %%", 100*float64(admitted)/n)
+}
