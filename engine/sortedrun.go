@@ -36,7 +36,7 @@ type sortedRun struct {
 
 // filterBits are the three bits key hash h sets in its filter word, and
 // filterWord picks the word (other bits of the hash than the slots use).
-func filterBits(h uint64) uint64 { return 1<<(h&63) | 1<<(h>>6&63) | 1<<(h>>12&63) }
+func filterBits(h uint64) uint64       { return 1<<(h&63) | 1<<(h>>6&63) | 1<<(h>>12&63) }
 func filterWord(h, mask uint64) uint64 { return h >> 40 & mask }
 
 // mayHold reports whether the run can hold a key of hash h (false: it
