@@ -37,9 +37,10 @@ const flushWait = time.Second
 const mergeFrozen = 3
 
 // mergeAmplification is the write amplification of a pass (bytes of pages
-// written ÷ bytes of entries) above which the next lone memtable waits for
-// a partner. In-order writes measure ~2.4 (bbolt leaves split pages half
-// full), random 100-byte records over 1 M keys ~6.5 for a merged pass.
+// written ÷ bytes of entries) above which the next pass waits for
+// mergeFrozen memtables. In-order writes measure ~2.4 (bbolt leaves split
+// pages half full), random 100-byte records over 1 M keys ~6.5 for a
+// merged pass.
 const mergeAmplification = 4
 
 // inOrderFill is how full bbolt fills the pages it splits while passes are

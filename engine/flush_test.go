@@ -94,7 +94,7 @@ func testFlushMergesNewestWins(t *testing.T, runs bool) {
 }
 
 // TestFlushLoop_LoneFrozenMemtableFlushedAfterWait: one rotation and no
-// more writes while merging is on; the frozen memtable waits for a partner
+// more writes while merging is on; the frozen memtable waits for others
 // at most flushWait, then reaches bbolt on its own.
 func TestFlushLoop_LoneFrozenMemtableFlushedAfterWait(t *testing.T) {
 	db := openSmall(t, t.TempDir(), FsyncNo, 1<<20)
@@ -175,7 +175,7 @@ func TestFlushLoop_PageBoundPassWaitsForMergeFrozen(t *testing.T) {
 // TestFlushFrozen_MergesOnlyPageBoundPasses: passes of in-order keys (few
 // pages per entry) leave lone memtables to flush at once; passes of random
 // keys over a larger store (most pages rewritten) make the next one wait
-// for a partner.
+// for others.
 func TestFlushFrozen_MergesOnlyPageBoundPasses(t *testing.T) {
 	db := openSmall(t, t.TempDir(), FsyncNo, 64<<20)
 	defer db.Close()

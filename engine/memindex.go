@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"math/bits"
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
@@ -50,6 +51,15 @@ const memIndexMinSlots = 1024
 
 func newMemSlots(n int) *memSlots {
 	return &memSlots{mask: uint64(n - 1), slots: make([]memSlot, n)}
+}
+
+// pow2AtLeast is the smallest power of two ≥ n (1 for n ≤ 1): the sizes
+// of the hash tables and filters, whose masks need one.
+func pow2AtLeast(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
 }
 
 // memHash hashes a tree key; 0 is reserved for empty slots.
@@ -108,11 +118,7 @@ func (x *memIndex) set(it *memItem, h uint64) *memItem {
 // way there (each doubling moves every slot and leaves the old arrays to
 // the collector). Call it before the first set.
 func (x *memIndex) reserve(n int) {
-	slots := memIndexMinSlots
-	for slots < 2*n && slots < memIndexMaxReserve {
-		slots *= 2
-	}
-	x.tab.Store(newMemSlots(slots))
+	x.tab.Store(newMemSlots(min(max(pow2AtLeast(2*n), memIndexMinSlots), memIndexMaxReserve)))
 }
 
 // memIndexMaxReserve caps what reserve allocates up front (16 MiB of

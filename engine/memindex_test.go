@@ -135,3 +135,11 @@ func TestMemtable_LessItem_MatchesBytesCompare(t *testing.T) {
 		}
 	}
 }
+
+func TestPow2AtLeast_Sizes(t *testing.T) {
+	for n, want := range map[int]int{-3: 1, 0: 1, 1: 1, 2: 2, 3: 4, 1024: 1024, 1025: 2048, 1<<20 + 1: 1 << 21} {
+		if got := pow2AtLeast(n); got != want {
+			t.Errorf("pow2AtLeast(%d) = %d, want %d", n, got, want)
+		}
+	}
+}

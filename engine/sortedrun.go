@@ -7,7 +7,7 @@ import (
 )
 
 // A frozen memtable never changes again, so the flusher rewrites it into a
-// sortedRun before it waits for a partner or starts a pass (flush.go):
+// sortedRun before it waits for others or starts a pass (flush.go):
 // every key and value in one byte slice, the entries in key order in one
 // array, a hash index of 64-bit slots. None of it holds pointers, so the
 // collector marks three objects where the tree held four per entry (tree
@@ -72,14 +72,7 @@ func newSortedRun(tree *memTree) *sortedRun {
 		return nil
 	}
 	n := tree.Len()
-	size := 1
-	for size < 2*n {
-		size <<= 1
-	}
-	words := 1
-	for words < n/8 {
-		words <<= 1
-	}
+	size, words := pow2AtLeast(2*n), pow2AtLeast(n/8)
 	r := &sortedRun{blob: make([]byte, 0, total), ents: make([]runEntry, 0, n), slots: make([]uint64, size), mask: uint64(size - 1),
 		filter: make([]uint64, words), fmask: uint64(words - 1)}
 	tree.Scan(func(ref memRef) bool {

@@ -107,19 +107,18 @@ func putTx(tx *Tx) {
 	tx.wbuf = tx.wbuf[:0]
 	clear(tx.ns)
 	clear(tx.counts)
-	if cap(tx.buf) > 64<<10 {
-		tx.buf = nil
-	}
-	if cap(tx.ebuf) > 64<<10 {
-		tx.ebuf = nil
-	}
-	if cap(tx.mkbuf) > 64<<10 {
-		tx.mkbuf = nil
-	}
-	if cap(tx.mvbuf) > 64<<10 {
-		tx.mvbuf = nil
-	}
+	tx.buf, tx.ebuf = keepSmall(tx.buf), keepSmall(tx.ebuf)
+	tx.mkbuf, tx.mvbuf = keepSmall(tx.mkbuf), keepSmall(tx.mvbuf)
 	txPool.Put(tx)
+}
+
+// keepSmall returns scratch b for reuse by the next transaction, or nil
+// when one large key or record grew it past 64 KiB (not kept pooled).
+func keepSmall(b []byte) []byte {
+	if cap(b) > 64<<10 {
+		return nil
+	}
+	return b
 }
 
 // Writable reports whether the transaction may write.
