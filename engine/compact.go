@@ -116,7 +116,7 @@ func (db *DB) compactOnline(cs *compactState) (res CompactResult) {
 	defer release()
 	tmp := path + CompactSuffix
 	os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: time.Second, NoSync: true})
+	dst, err := bolt.Open(tmp, 0o644, &bolt.Options{Timeout: time.Second, NoSync: true, PageSize: db.opts.PageSize})
 	if err != nil {
 		return fail(err)
 	}
@@ -153,7 +153,7 @@ func CompactFile(src, dst string, replace bool) (before, after int64, err error)
 	}
 	defer sdb.Close()
 	os.Remove(dst)
-	ddb, err := bolt.Open(dst, 0o644, &bolt.Options{Timeout: time.Second, NoSync: true})
+	ddb, err := bolt.Open(dst, 0o644, &bolt.Options{Timeout: time.Second, NoSync: true, PageSize: sdb.Info().PageSize})
 	if err != nil {
 		return before, 0, err
 	}

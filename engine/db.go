@@ -73,7 +73,11 @@ type Options struct {
 	GCInterval     time.Duration // reclaim period for dropped collections (default 100 ms)
 	MaxBatch       int           // most requests in one commit (default 4096)
 	OverlaySize    int64         // memtable size that triggers a flush to bbolt (default 32 MiB)
-	Logger         zerolog.Logger
+	// PageSize is the bbolt page size of a data file this store creates
+	// (default DefaultPageSize); a file keeps the size it was created
+	// with until a compaction rewrites it.
+	PageSize int
+	Logger   zerolog.Logger
 }
 
 // FileName is the bbolt file inside the data directory.
@@ -195,6 +199,9 @@ func Open(opts Options) (*DB, error) {
 	if opts.OverlaySize <= 0 {
 		opts.OverlaySize = 32 << 20
 	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -202,7 +209,7 @@ func Open(opts Options) (*DB, error) {
 	if err := checkUncleanStart(opts, path); err != nil {
 		return nil, err
 	}
-	bdb, err := bolt.Open(path, 0o644, boltOptions())
+	bdb, err := bolt.Open(path, 0o644, boltOptions(opts.PageSize))
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w", opts.Dir, ErrLocked)
 	}
@@ -269,7 +276,22 @@ func Open(opts Options) (*DB, error) {
 	return db, nil
 }
 
-// boltOptions are the options the data file is opened with.
+// DefaultPageSize is the bbolt page size of new data files: 16 KiB, four
+// times the OS page. A flush of random keys over a large store rewrites
+// nearly every leaf page whatever it carries, and bbolt's cost is largely
+// per page (a node built per page, a spill, a pwrite, the kernel's
+// writeback of each), so fewer, larger pages cost less per entry: with
+// 1 M hash fields a pass of 217 k entries took ~0.85 s over 53 k pages of
+// 4 KiB and ~0.45 s over 6.5 k of 32 KiB (~0.6 s for 326 k entries over
+// 13 k of 16 KiB); SET P16 over 10 M keys, where most entries have a
+// page to themselves, still ran ~45 % faster. The price: a point read of
+// a key not in memory may fault up to four OS pages of a leaf instead of
+// one, and a flush transaction of random writes may hold four times the
+// page bytes (flushChunk).
+const DefaultPageSize = 16 << 10
+
+// boltOptions are the options the data file is opened with; pageSize
+// applies only to a file they create.
 //
 // NoFreelistSync: by default bbolt writes its whole free-page list at
 // every commit, as one contiguous run of pages. A flush is dozens of
@@ -283,12 +305,13 @@ func Open(opts Options) (*DB, error) {
 // after a crash while the flusher was idle, reads it; after a crash in the
 // middle of a pass bbolt rebuilds it by walking the tree (a read of every
 // page, part of crash recovery).
-func boltOptions() *bolt.Options {
+func boltOptions(pageSize int) *bolt.Options {
 	return &bolt.Options{
 		Timeout:         500 * time.Millisecond,
 		FreelistType:    bolt.FreelistMapType,
 		NoFreelistSync:  true,
 		InitialMmapSize: 1 << 30,
+		PageSize:        pageSize,
 	}
 }
 
@@ -500,6 +523,7 @@ func (db *DB) runBatch(batch []*request, l *layers) error {
 	}
 	var snap *memTree
 	if db.readersActive() {
+		db.active.settle()
 		snap = db.active.tree.Copy()
 	}
 	db.publish(snap)

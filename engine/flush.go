@@ -187,7 +187,7 @@ func oldestFirst(ms []*memtable, top *memTree) []flushSource {
 		if r := ms[i].run; r != nil {
 			srcs = append(srcs, &runSource{r: r})
 		} else {
-			srcs = append(srcs, newTreeSource(ms[i].tree))
+			srcs = append(srcs, newTreeSource(ms[i].ordered()))
 		}
 	}
 	if top != nil {
@@ -202,6 +202,11 @@ func oldestFirst(ms []*memtable, top *memTree) []flushSource {
 // large memtable held hundreds of MiB. Chunks are safe: partly flushed
 // memtables stay in the layers above bbolt with the same values until the
 // last chunk commits, and replaying their log re-applies the same values.
+// With 16 KiB pages it is the same: 1024 entries per transaction made a
+// pass over 1 M random hash fields 30-60 % slower (four times the
+// commits, each rewriting the branch pages and syncing), and under SET
+// P16 over 10 M keys, where entries rarely share a page, peak resident
+// memory was the same either way (~220 MB).
 const flushChunk = 4096
 
 // flushTrees applies the merged entries of ts (oldest first: for a key in

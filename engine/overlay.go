@@ -65,6 +65,7 @@ func (db *DB) snapshotView() *layers {
 	db.pubMu.Lock()
 	l := db.view.Load()
 	if l.mem == nil {
+		l.memt.settle()
 		l = &layers{mem: l.memt.tree.Copy(), memt: l.memt, seq: l.seq, imm: l.imm}
 		db.view.Store(l)
 	}
@@ -96,6 +97,7 @@ func (db *DB) rotate() {
 	frozen.seg, frozen.frozenAt = seg, time.Now()
 	db.active = newMemtable()
 	db.active.idx.reserve(frozen.idx.n) // the next one likely fills alike
+	db.active.pend = make([]memRef, 0, min(frozen.sets, pendMaxReserve))
 	db.activeBytes.Store(0)
 	db.pubMu.Lock()
 	cur := db.view.Load()
@@ -110,6 +112,10 @@ func (db *DB) rotate() {
 	}
 	db.pubMu.Unlock()
 }
+
+// pendMaxReserve caps the pending items a new memtable makes room for up
+// front (10 MiB): past it pend grows on demand.
+const pendMaxReserve = 1 << 18
 
 // recoverLog replays every log segment (after a crash; after a clean stop
 // there are none) into one memtable and returns it with the highest
@@ -143,7 +149,7 @@ func (db *DB) recoverLog() (*memtable, uint64, error) {
 		db.log.Info().Int("records", records).Int("segments", len(segs)).Int64("bytes", m.bytes).
 			Msg("replayed write-ahead log into memory; flushing it to the data file in the background")
 	}
-	if m.tree.Len() == 0 {
+	if m.size() == 0 {
 		m = nil // the segments are removed once the first flush commits
 	}
 	return m, segs[len(segs)-1], nil
@@ -151,6 +157,7 @@ func (db *DB) recoverLog() (*memtable, uint64, error) {
 
 // flushAll moves every memtable into bbolt and removes the log (Close).
 func (db *DB) flushAll() error {
+	db.active.settle()
 	if err := flushTrees(db.bolt, oldestFirst(db.view.Load().imm, db.active.tree), 0); err != nil {
 		return err
 	}

@@ -221,7 +221,7 @@ func TestMergedCursor_TombstoneHidesLowerLayer(t *testing.T) {
 		lower.set(&memItem{key: memKey(nil, bData, []byte(k)), val: []byte("old")})
 	}
 	lower.set(&memItem{key: memKey(nil, bMeta, []byte("zz")), val: []byte("other bucket")})
-	c := newMergedCursor([]layerIter{newTreeIter(upper.tree, bData), newTreeIter(lower.tree, bData)})
+	c := newMergedCursor([]layerIter{newTreeIter(upper.ordered(), bData), newTreeIter(lower.ordered(), bData)})
 	var got []string
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		got = append(got, string(k)+"="+string(v))

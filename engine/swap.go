@@ -36,7 +36,7 @@ func (db *DB) swapBolt(src string) error {
 	}
 	if err := os.Rename(src, path); err != nil {
 		// Keep serving from the old file.
-		if b, oerr := bolt.Open(path, 0o644, boltOptions()); oerr == nil {
+		if b, oerr := bolt.Open(path, 0o644, boltOptions(db.opts.PageSize)); oerr == nil {
 			db.bolt = b
 		}
 		return fmt.Errorf("swap data file: %w", err)
@@ -44,7 +44,7 @@ func (db *DB) swapBolt(src string) error {
 	if err := syncDir(db.opts.Dir); err != nil {
 		db.log.Warn().Err(err).Msg("fsync of the data directory after swap failed")
 	}
-	b, err := bolt.Open(path, 0o644, boltOptions())
+	b, err := bolt.Open(path, 0o644, boltOptions(db.opts.PageSize))
 	if err != nil {
 		db.lastErr.Store(err.Error())
 		return fmt.Errorf("reopen data file after swap: %w", err)

@@ -149,7 +149,7 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 	if p := tx.pendMeta; p != nil && b == bMeta && bytes.Equal(p.key[1:], k) {
 		return p.val
 	}
-	if tx.mem.Len() > 0 || len(tx.imm) > 0 {
+	if !tx.overlayEmpty() {
 		tx.pbuf = memKey(tx.pbuf, b, k)
 		h := memHash(tx.pbuf)
 		if tx.memt != nil { // write tx: the committer sees its own writes
@@ -168,6 +168,20 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 		}
 	}
 	return tx.boltGet(b, k)
+}
+
+// overlayEmpty reports that no memtable holds anything, so a lookup can
+// go straight to bbolt. The committer's active memtable may hold items
+// its tree does not yet (memtable.pend); a reader's snapshot tree holds
+// everything up to its batch.
+func (tx *Tx) overlayEmpty() bool {
+	if len(tx.imm) > 0 {
+		return false
+	}
+	if tx.memt != nil {
+		return tx.memt.size() == 0
+	}
+	return tx.mem.Len() == 0
 }
 
 // boltGet is bbolt's Bucket.Get through one cursor per bucket kept for
@@ -331,6 +345,9 @@ func (tx *Tx) cursor(b bucketID) cursor {
 		tx.flushMeta() // the cursor reads the tree
 	}
 	var its []layerIter
+	if tx.memt != nil {
+		tx.memt.settle() // the committer walks its live tree (under treeMu)
+	}
 	if tx.mem.Len() > 0 {
 		its = append(its, newTreeIter(tx.mem, b))
 	}

@@ -110,6 +110,17 @@ func checkProcs(v string) (string, error) {
 	return strconv.FormatInt(n, 10), nil
 }
 
+// checkPageSize accepts the data file's page size: a power of two from
+// 4kb to 64kb, as a number or a memory value. It applies when the file is
+// created (or rewritten by a compaction); an existing file keeps its own.
+func checkPageSize(v string) (string, error) {
+	n, ok := ParseMemory(v)
+	if !ok || n < 4096 || n > 65536 || n&(n-1) != 0 {
+		return "", reason("argument must be a power of two between 4096 and 65536")
+	}
+	return strconv.FormatInt(n, 10), nil
+}
+
 // checkDaemonize accepts "no" only: diskcached runs in the foreground
 // (under systemd, Docker or a shell), so a config file asking for a daemon
 // stops startup instead of being silently ignored.
@@ -182,6 +193,7 @@ var directives = func() map[string]*directive {
 		stringDirective("client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
 		immutable(stringDirective("pprof-addr", "")),
 		immutable(memoryDirective("overlay-size", "33554432", 1<<20)),
+		immutable(directive{name: "page-size", def: "16384", check: checkPageSize}),
 		immutable(stringDirective("pidfile", "")),
 		intDirective("hash-max-listpack-entries", "512", 0, 1<<31-1),
 		intDirective("hash-max-listpack-value", "64", 0, 1<<31-1),

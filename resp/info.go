@@ -516,6 +516,7 @@ func infoDiskcache(ic *infoCtx) {
 	ic.num("disk_free_bytes", u.FreeBytes)
 	ic.num("disk_pages_in_use_bytes", u.InUseBytes)
 	ic.num("disk_inpage_bytes", u.PageBytes)
+	ic.num("disk_page_size", int64(u.PageSize))
 	ic.num("disk_logical_bytes", u.LogicalBytes)
 	ic.num("disk_used_bytes", u.UsedBytes)
 	ic.float("disk_fill_ratio", u.Ratio, 3)

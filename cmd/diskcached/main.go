@@ -74,6 +74,7 @@ func run(args []string, stderr io.Writer) int {
 		Fsync:       cfg.Fsync(),
 		Databases:   int(cfg.Int("databases")),
 		OverlaySize: cfg.Int("overlay-size"),
+		PageSize:    int(cfg.Int("page-size")),
 		Logger:      log.With().Str("component", "engine").Logger(),
 	})
 	if err != nil {
