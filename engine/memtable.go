@@ -112,29 +112,24 @@ func newMemTree() *memTree {
 // alike (memindex.go).
 type memtable struct {
 	tree *memTree // nil once compacted
-	// pend holds items set but not yet in tree, in the order they were
-	// set. Point lookups go through idx, so only ordered walks need the
-	// tree: settle sorts pend into it just before one (a cursor, a
-	// reader's snapshot, a freeze). A write load that never walks the
-	// memtable (HSET, SET, pushes) then pays an append per write instead
-	// of a tree insert (~0.8 µs of the committer's time per write into a
-	// memtable of 100 k entries) and one sorted bulk load per memtable.
-	// The active memtable's pend changes only under DB.treeMu (the
-	// committer's batches, a reader taking a snapshot); a frozen one is
-	// settled once, through ordered.
-	pend    []memRef
-	settled sync.Once // frozen memtables (ordered)
-	// turns counts the changes of direction between consecutive items of
-	// pend (down is the last direction): pushes to one end of a list come
-	// in order and insert cheaply where the previous one went, random keys
-	// turn every other item and are cheaper sorted (see settle).
-	turns int
-	down  bool
-	sets  int        // items ever set (committer only: sizes the next pend)
-	run   *sortedRun // a frozen memtable's compact form (sortedrun.go), or nil
-	idx   memIndex
-	bytes int64  // approximate memory held
-	seg   uint64 // last WAL segment holding its writes
+	// pend holds, per bucket, the items set but not yet in tree, in the
+	// order they were set. Point lookups go through idx, so only ordered
+	// walks need the tree: settle moves pend into it just before one (a
+	// cursor over a bucket settles that bucket: the expiry scan's cursor
+	// over the expiry bucket ten times a second leaves HSET's elements
+	// pending; a reader's snapshot, a freeze, a rollback settle all). A
+	// write load that never walks its bucket (HSET, SET, pushes) then pays
+	// an append per write instead of a tree insert (~0.8 µs of the
+	// committer's time per write into a memtable of 100 k entries) and a
+	// sorted bulk load per memtable. The active memtable's pend changes
+	// only under DB.treeMu (the committer's batches, a reader taking a
+	// snapshot); a frozen one is settled once, through ordered.
+	pend    [numBuckets]pendList
+	settled sync.Once  // frozen memtables (ordered)
+	run     *sortedRun // a frozen memtable's compact form (sortedrun.go), or nil
+	idx     memIndex
+	bytes   int64  // approximate memory held
+	seg     uint64 // last WAL segment holding its writes
 	// frozenAt is when rotate froze it (zero for a replayed log: flush at
 	// once).
 	frozenAt time.Time
@@ -143,6 +138,18 @@ type memtable struct {
 	// whose log write failed can be taken back out of the tree (committer
 	// only; cleared at the start of each batch).
 	undo []undoStep
+}
+
+// pendList is one bucket's pending items (memtable.pend).
+type pendList struct {
+	refs []memRef
+	// turns counts the changes of direction between consecutive items
+	// (down is the last direction): pushes to one end of a list come in
+	// order and insert cheaply where the previous one went, random keys
+	// turn every other item and are cheaper sorted (see settleList).
+	turns int
+	down  bool
+	sets  int // items ever set (committer only: sizes the next memtable's list)
 }
 
 // undoStep is one set of the running batch: the item inserted and the one
@@ -240,17 +247,26 @@ func (m *memtable) set(it *memItem) {
 	m.undo = append(m.undo, undoStep{it, old})
 	m.bytes += it.size()
 	r := refOf(it)
-	if n := len(m.pend); n > 0 {
-		if down := lessRef(r, m.pend[n-1]); down != m.down {
-			m.turns++
-			m.down = down
+	p := &m.pend[it.key[0]]
+	if n := len(p.refs); n > 0 {
+		if down := lessRef(r, p.refs[n-1]); down != p.down {
+			p.turns++
+			p.down = down
 		}
 	}
-	m.pend = append(m.pend, r)
-	m.sets++
+	p.refs = append(p.refs, r)
+	p.sets++
 }
 
-// settle moves pend into the tree. Items that mostly came in key order
+// settle moves every bucket's pending items into the tree (settleList).
+// Callers hold whatever guards the memtable's writes (see pend).
+func (m *memtable) settle() {
+	for b := range m.pend {
+		m.settleList(&m.pend[b])
+	}
+}
+
+// settleList moves one bucket's pending items into the tree. Items that mostly came in key order
 // (either way: list pushes, sequential keys), and a few items, are
 // inserted in the order they were set, each search starting from where
 // the previous one ended (tidwall/btree's path hint); a later item under
@@ -260,17 +276,16 @@ func (m *memtable) set(it *memItem) {
 // last key, sorted items append without a search (Load). Sorting 100 k
 // random items and loading them costs a third of inserting them one by
 // one, whose every search misses the cache.
-// Callers hold whatever guards the memtable's writes (see pend).
-func (m *memtable) settle() {
-	if len(m.pend) == 0 {
+func (m *memtable) settleList(l *pendList) {
+	if len(l.refs) == 0 {
 		return
 	}
-	p := m.pend
+	p := l.refs
 	defer func() {
 		clear(p) // drop the item pointers for the collector
-		m.pend, m.turns = p[:0], 0
+		l.refs, l.turns = p[:0], 0
 	}()
-	if len(p) < settleSortMin || m.turns*8 < len(p) {
+	if len(p) < settleSortMin || l.turns*8 < len(p) {
 		var hint btree.PathHint
 		for _, r := range p {
 			m.tree.SetHint(r, &hint)
@@ -307,7 +322,7 @@ const settleSortMin = 256
 func (m *memtable) ordered() *memTree {
 	m.settled.Do(func() {
 		m.settle()
-		m.pend = nil
+		m.pend = [numBuckets]pendList{}
 	})
 	return m.tree
 }

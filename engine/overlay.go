@@ -97,7 +97,11 @@ func (db *DB) rotate() {
 	frozen.seg, frozen.frozenAt = seg, time.Now()
 	db.active = newMemtable()
 	db.active.idx.reserve(frozen.idx.n) // the next one likely fills alike
-	db.active.pend = make([]memRef, 0, min(frozen.sets, pendMaxReserve))
+	for b := range frozen.pend {
+		if n := frozen.pend[b].sets; n > 0 {
+			db.active.pend[b].refs = make([]memRef, 0, min(n, pendMaxReserve))
+		}
+	}
 	db.activeBytes.Store(0)
 	db.pubMu.Lock()
 	cur := db.view.Load()
@@ -114,7 +118,7 @@ func (db *DB) rotate() {
 }
 
 // pendMaxReserve caps the pending items a new memtable makes room for up
-// front (10 MiB): past it pend grows on demand.
+// front per bucket (10 MiB): past it a list grows on demand.
 const pendMaxReserve = 1 << 18
 
 // recoverLog replays every log segment (after a crash; after a clean stop

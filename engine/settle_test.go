@@ -34,16 +34,17 @@ func TestSettle_TreeHoldsNewestItemPerKeyInOrder(t *testing.T) {
 						m.settle() // a walk halfway: later items replace settled ones
 					}
 				}
-				sorted := n >= settleSortMin && m.turns*8 >= len(m.pend)
+				p := &m.pend[bData]
+				sorted := n >= settleSortMin && p.turns*8 >= len(p.refs)
 				if name == "random" && n == 5000 && !sorted {
-					t.Fatalf("random keys should take the sorting path (turns %d of %d)", m.turns, len(m.pend))
+					t.Fatalf("random keys should take the sorting path (turns %d of %d)", p.turns, len(p.refs))
 				}
 				if name != "random" && sorted {
-					t.Fatalf("keys in order should be inserted as they came (turns %d of %d)", m.turns, len(m.pend))
+					t.Fatalf("keys in order should be inserted as they came (turns %d of %d)", p.turns, len(p.refs))
 				}
 				m.settle()
-				if len(m.pend) != 0 || m.tree.Len() != len(want) || m.size() != len(want) {
-					t.Fatalf("pend %d, tree %d, index %d; want 0, %d, %d", len(m.pend), m.tree.Len(), m.size(), len(want), len(want))
+				if len(p.refs) != 0 || m.tree.Len() != len(want) || m.size() != len(want) {
+					t.Fatalf("pend %d, tree %d, index %d; want 0, %d, %d", len(p.refs), m.tree.Len(), m.size(), len(want), len(want))
 				}
 				keys := make([]string, 0, len(want))
 				for k := range want {
@@ -60,5 +61,39 @@ func TestSettle_TreeHoldsNewestItemPerKeyInOrder(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// A committer's cursor over one bucket settles that bucket only: it sees
+// the transaction's own pending writes in key order, while another
+// bucket's pending items stay out of the tree (the expiry scan's cursor,
+// ten times a second, must not sort a write load's elements).
+func TestSettle_CursorSettlesItsBucketOnly(t *testing.T) {
+	db := openTest(t, "", FsyncNo)
+	defer db.Close()
+	err := db.Update(func(tx *Tx) error {
+		rng := rand.New(rand.NewPCG(3, 4))
+		keys := map[string]bool{}
+		for range 1000 {
+			k := fmt.Sprintf("x%05d", rng.IntN(100000))
+			keys[k] = true
+			tx.put(bExpire, []byte(k), []byte("v"))
+			tx.put(bData, []byte(fmt.Sprintf("e%05d", rng.IntN(100000))), []byte("w"))
+		}
+		var got []string
+		c := tx.cursor(bExpire)
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			got = append(got, string(k))
+		}
+		if len(got) != len(keys) || !sort.StringsAreSorted(got) {
+			t.Errorf("cursor saw %d keys (sorted: %v), want the %d written, in order", len(got), sort.StringsAreSorted(got), len(keys))
+		}
+		if n := len(tx.memt.pend[bData].refs); n != 1000 {
+			t.Errorf("the other bucket has %d pending items after the cursor, want all 1000", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

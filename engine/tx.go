@@ -346,7 +346,7 @@ func (tx *Tx) cursor(b bucketID) cursor {
 	}
 	var its []layerIter
 	if tx.memt != nil {
-		tx.memt.settle() // the committer walks its live tree (under treeMu)
+		tx.memt.settleList(&tx.memt.pend[b]) // the committer walks its live tree (under treeMu)
 	}
 	if tx.mem.Len() > 0 {
 		its = append(its, newTreeIter(tx.mem, b))
