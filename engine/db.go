@@ -393,6 +393,40 @@ func (db *DB) View(fn func(*Tx) error) error {
 	return err
 }
 
+// ViewPoint runs fn like View, for a fn that only looks keys up (a cursor
+// works but costs a second run), without a snapshot of the active
+// memtable's tree. Readers that need one make the committer publish a
+// snapshot after every batch for a while (overlay.go, snapshotEagerly),
+// and a monitor asking INFO for key counts every 0.2 s kept that going:
+// a write load ran ~20 % slower (HSET P16 257-272 k/s → 192-207 k/s).
+// Lookups here read the active memtable's index at the last published
+// batch; a key written after it, whose value as of that batch only a
+// snapshot holds, makes fn run again under View — so fn must have no
+// effect outside its transaction.
+func (db *DB) ViewPoint(fn func(*Tx) error) error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	l := db.view.Load()
+	if l.mem != nil { // a snapshot is there already
+		return db.View(fn)
+	}
+	btx, end, err := db.beginBolt()
+	if err != nil {
+		return err
+	}
+	tx := getTx(db, btx, false)
+	tx.rmem, tx.memSeq, tx.imm = l.memt, l.seq, l.imm
+	err = fn(tx)
+	stale := tx.stale
+	putTx(tx)
+	end()
+	if stale {
+		return db.View(fn)
+	}
+	return err
+}
+
 // Update queues fn to run in the committer's write transaction and waits
 // until the batch holding it has committed (and, under FsyncAlways, reached
 // the disk). fn's own error is returned without failing the batch; writes fn

@@ -49,6 +49,9 @@ type Tx struct {
 
 	probe memItem
 	pbuf  []byte
+	// stale: a ViewPoint lookup met a key written after its batch (or
+	// opened a cursor); ViewPoint runs fn again under View.
+	stale bool
 
 	// The last meta record read, so a write right after its lookup (the
 	// usual read-modify-write) does not search every layer again.
@@ -98,6 +101,7 @@ func putTx(tx *Tx) {
 	tx.bat, tx.bval = [numBuckets][]byte{}, [numBuckets][]byte{}
 	tx.noTouch = false
 	tx.mem, tx.memt, tx.rmem, tx.memSeq, tx.imm, tx.probe = nil, nil, nil, 0, nil, memItem{}
+	tx.stale = false
 	tx.lastMK, tx.lastRaw = tx.lastMK[:0], nil
 	tx.elems.reset()
 	tx.pendMeta = nil
@@ -156,6 +160,14 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 			if it, ok := tx.memt.lookup(tx.pbuf, h); ok {
 				return it.value()
 			}
+		} else if tx.rmem != nil && tx.mem == nil { // ViewPoint: no snapshot
+			if it := tx.rmem.idx.get(tx.pbuf, h); it != nil {
+				if it.seq > tx.memSeq {
+					tx.stale = true // written after this view began: View reruns fn
+					return nil
+				}
+				return it.value()
+			}
 		} else if tx.rmem != nil {
 			if it, ok := tx.rmem.lookupAt(tx.pbuf, h, tx.memSeq, tx.mem, &tx.probe); ok {
 				return it.value()
@@ -180,6 +192,9 @@ func (tx *Tx) overlayEmpty() bool {
 	}
 	if tx.memt != nil {
 		return tx.memt.size() == 0
+	}
+	if tx.mem == nil { // ViewPoint: the index is the only view of the active memtable
+		return tx.rmem == nil
 	}
 	return tx.mem.Len() == 0
 }
@@ -347,6 +362,12 @@ func (tx *Tx) cursor(b bucketID) cursor {
 	var its []layerIter
 	if tx.memt != nil {
 		tx.memt.settleList(&tx.memt.pend[b]) // the committer walks its live tree (under treeMu)
+	}
+	if tx.mem == nil && tx.rmem != nil {
+		// ViewPoint has no tree to walk: give a cursor without the active
+		// memtable and have View run fn again (its results are dropped).
+		tx.stale = true
+		tx.mem = newMemTree()
 	}
 	if tx.mem.Len() > 0 {
 		its = append(its, newTreeIter(tx.mem, b))

@@ -479,7 +479,9 @@ func keyCounts(c *Ctx) [][2]int64 {
 		return read(c.Tx)
 	}
 	var out [][2]int64
-	if err := c.S.db.View(func(tx *engine.Tx) error { out = read(tx); return nil }); err != nil {
+	// Point lookups only: no snapshot of the active memtable (monitors
+	// poll INFO; see engine.DB.ViewPoint).
+	if err := c.S.db.ViewPoint(func(tx *engine.Tx) error { out = read(tx); return nil }); err != nil {
 		return nil
 	}
 	return out

@@ -302,7 +302,7 @@ dc_info() {
 	redis-cli -p "$(port_of diskcached)" info diskcache 2>/dev/null | tr -d '\r' | awk -F: '
 		$1 == "overlay_bytes" { o = $2 } $1 == "memtable_flushed_bytes" { f = $2 }
 		$1 == "memtable_flushes" { c = $2 } $1 == "wal_bytes" { w = $2 }
-		END { printf "%d %d %d %d\n", o, f, c, w }'
+		END { printf "%.0f %.0f %.0f %.0f\n", o, f, c, w }'
 }
 
 # overlay_size: diskcached's overlay-size in bytes (CONFIG GET; 32 MiB if it does not say).
@@ -389,7 +389,7 @@ bench() {
 			-v c1="$c1" -v w1="$w1" -v pk="$peak" -v secs="$secs" -v k="$STEADY_FACTOR" 'BEGIN {
 			wr = (f1 + o1) - (f0 + o0); if (wr < 0) wr = 0
 			if (o0 > pk) pk = o0; if (o1 > pk) pk = o1
-			printf "%d,%d,%d,%d,%d,%d,%.2f,%d,%d", sz, o1, pk, wr, f1 - f0, c1 - c0,
+			printf "%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.2f,%d,%.0f", sz, o1, pk, wr, f1 - f0, c1 - c0,
 				(secs > 0 ? (f1 - f0) / secs / 1048576 : 0), (wr >= k * sz), w1 }')
 		IFS=, read -r _ _ _ written _ <<<"$ov"
 		((written > 0)) && BPR[$mode/$t]=$(awk -v w="$written" -v n="$n" 'BEGIN { printf "%.1f", w / n }')
