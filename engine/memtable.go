@@ -208,15 +208,20 @@ func (m *memtable) compacted() *memtable {
 
 // lookupAt finds k's entry as of batch seq: the index's newest item when
 // that is old enough, else the tree snapshot's (a reader's view of the
-// active memtable, which the committer keeps writing). probe is scratch.
-func (m *memtable) lookupAt(k []byte, h, seq uint64, snap *memTree, probe *memItem) (*memItem, bool) {
-	it := m.idx.get(k, h)
+// active memtable, which the committer keeps writing). Without a snapshot
+// (snap nil: DB.ViewPoint) an item newer than seq cannot be answered and
+// stale reports it. probe is scratch.
+func (m *memtable) lookupAt(k []byte, h, seq uint64, snap *memTree, probe *memItem) (it *memItem, ok, stale bool) {
+	it = m.idx.get(k, h)
 	if it == nil || it.seq <= seq {
-		return it, it != nil
+		return it, it != nil, false
+	}
+	if snap == nil {
+		return nil, false, true
 	}
 	probe.key = k
 	r, ok := snap.Get(refOf(probe))
-	return r.it, ok
+	return r.it, ok, false
 }
 
 // reindex rebuilds idx from the tree (after an in-memory rollback).
@@ -266,9 +271,9 @@ func (m *memtable) settle() {
 	}
 }
 
-// settleList moves one bucket's pending items into the tree. Items that mostly came in key order
-// (either way: list pushes, sequential keys), and a few items, are
-// inserted in the order they were set, each search starting from where
+// settleList moves one bucket's pending items into the tree. Items that
+// mostly came in key order (either way: list pushes, sequential keys),
+// and a few items, are inserted in the order they were set, each search starting from where
 // the previous one ended (tidwall/btree's path hint); a later item under
 // a key replaces an earlier one. Otherwise (random keys: HSET, SET over a
 // keyspace) pend is sorted first, and of several items under one key only
@@ -327,8 +332,8 @@ func (m *memtable) ordered() *memTree {
 	return m.tree
 }
 
-// size is the number of items set into the active memtable and not
-// replaced since (tombstones included); zero means empty.
+// size is the number of distinct keys set into the memtable (tombstones
+// included); zero means empty.
 func (m *memtable) size() int { return m.idx.n }
 
 // rollback takes the running batch's sets back out of the tree, newest

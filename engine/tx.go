@@ -160,16 +160,13 @@ func (tx *Tx) get(b bucketID, k []byte) []byte {
 			if it, ok := tx.memt.lookup(tx.pbuf, h); ok {
 				return it.value()
 			}
-		} else if tx.rmem != nil && tx.mem == nil { // ViewPoint: no snapshot
-			if it := tx.rmem.idx.get(tx.pbuf, h); it != nil {
-				if it.seq > tx.memSeq {
-					tx.stale = true // written after this view began: View reruns fn
-					return nil
-				}
-				return it.value()
-			}
 		} else if tx.rmem != nil {
-			if it, ok := tx.rmem.lookupAt(tx.pbuf, h, tx.memSeq, tx.mem, &tx.probe); ok {
+			it, ok, stale := tx.rmem.lookupAt(tx.pbuf, h, tx.memSeq, tx.mem, &tx.probe)
+			if stale { // ViewPoint: written after its batch; View reruns fn
+				tx.stale = true
+				return nil
+			}
+			if ok {
 				return it.value()
 			}
 		}
