@@ -144,9 +144,12 @@ type memtable struct {
 type pendList struct {
 	refs []memRef
 	// turns counts the changes of direction between consecutive items
-	// (down is the last direction): pushes to one end of a list come in
-	// order and insert cheaply where the previous one went, random keys
-	// turn every other item and are cheaper sorted (see settleList).
+	// (down is the last direction, set by the first two items; an equal
+	// key counts as up): pushes to one end of a list come in order and
+	// insert cheaply where the previous one went, random keys turn every
+	// other item and are cheaper sorted (see settleList). turns == 0 means
+	// the list is monotone: non-decreasing, or with down strictly
+	// decreasing.
 	turns int
 	down  bool
 	sets  int // items ever set (committer only: sizes the next memtable's list)
@@ -254,7 +257,9 @@ func (m *memtable) set(it *memItem) {
 	r := refOf(it)
 	p := &m.pend[it.key[0]]
 	if n := len(p.refs); n > 0 {
-		if down := lessRef(r, p.refs[n-1]); down != p.down {
+		if down := lessRef(r, p.refs[n-1]); n == 1 {
+			p.down = down
+		} else if down != p.down {
 			p.turns++
 			p.down = down
 		}
@@ -290,6 +295,10 @@ func (m *memtable) settleList(l *pendList) {
 		clear(p) // drop the item pointers for the collector
 		l.refs, l.turns = p[:0], 0
 	}()
+	if l.turns == 0 && m.pastMax(p, l.down) {
+		m.loadMonotone(p, l.down)
+		return
+	}
 	if len(p) < settleSortMin || l.turns*8 < len(p) {
 		var hint btree.PathHint
 		for _, r := range p {
@@ -314,6 +323,42 @@ func (m *memtable) settleList(l *pendList) {
 			}
 			i = j
 		}
+		m.tree.Load(r)
+	}
+}
+
+// pastMax reports whether every item of monotone list p (strictly
+// decreasing if down) sorts after the tree's last item, so that
+// loadMonotone appends them all without a search: always the case for a
+// frozen memtable settled once, and for list pushes settled per snapshot
+// when the list only grows that way.
+func (m *memtable) pastMax(p []memRef, down bool) bool {
+	last, ok := m.tree.Max()
+	if !ok {
+		return true
+	}
+	lowest := p[0]
+	if down {
+		lowest = p[len(p)-1]
+	}
+	return lessRef(last, lowest)
+}
+
+// loadMonotone appends monotone list p to the tree in ascending order
+// (Load: a walk down the right edge, no comparisons on the way). A
+// decreasing list (LPUSH) is strictly decreasing, so read backwards it
+// holds each key once; in a non-decreasing one a later item under a key
+// replaces the earlier (Load falls back to an insert for a key not past
+// the last). Inserting LPUSH's elements one by one put each at the far
+// left of the tree, a node shift per item: 7 % of an LPUSH load's CPU.
+func (m *memtable) loadMonotone(p []memRef, down bool) {
+	if down {
+		for i := len(p) - 1; i >= 0; i-- {
+			m.tree.Load(p[i])
+		}
+		return
+	}
+	for _, r := range p {
 		m.tree.Load(r)
 	}
 }
