@@ -14,11 +14,14 @@ import (
 // Client is one connection's state. Its fields are owned by the
 // connection's goroutine unless marked otherwise.
 type Client struct {
-	srv  *Server
-	ID   int64
-	rc   redcon.Conn
-	nc   net.Conn
-	addr string
+	srv *Server
+	ID  int64
+	rc  redcon.Conn
+	nc  net.Conn
+	// guard is nc as the input guard (nil for a connection without one):
+	// handle asks it whether more of a pipeline is already read.
+	guard *guardConn
+	addr  string
 
 	W     Writer // replies being built for the current pipeline
 	db    int
@@ -65,6 +68,7 @@ func newClient(s *Server, rc redcon.Conn) *Client {
 		created: time.Now(),
 		authd:   s.cfg.Get("requirepass") == "",
 	}
+	c.guard, _ = c.nc.(*guardConn)
 	c.lastActive.Store(time.Now().UnixNano())
 	c.W.proto = 2
 	c.ctx = Ctx{S: s, C: c, W: &c.W}

@@ -86,6 +86,35 @@ type guardConn struct {
 	ready    int
 	rerr     error  // socket error to report once held is drained
 	failWith string // protocol limit text to send after the complete commands
+
+	// Whole commands read but not yet returned by redcon: see moreRead.
+	clean  bool // the multibulk being scanned has exactly redcon's form so far
+	cr     bool // its current header line has had its '\r'
+	whole  int  // clean commands scanned to their end since the last socket read
+	parsed int  // commands the handler received since the last socket read
+}
+
+// moreRead reports whether a whole command has arrived that redcon has not
+// returned yet: it is in redcon's buffers or in held, so redcon's next
+// read returns it without touching the socket. That happens when redcon's
+// 4 KiB buffer splits a pipeline (16 LPUSHes of 100 bytes are 2.2 KB:
+// every other pipeline reached the handler as 14 commands and then 2),
+// and the handler then waits for the rest instead of answering in two
+// writes after two committer batches. The count is exact for multibulk
+// commands in redcon's strict form and leaves out anything else (an inline
+// command, input the guard passes through unread), so it never claims too
+// much; both counts restart at every socket read, which happens only once
+// redcon has returned every whole command read before it.
+func (g *guardConn) moreRead() bool { return g.whole > g.parsed }
+
+// Write skips empty writes: redcon flushes after every batch of commands,
+// and a batch whose answers wait for the rest of its pipeline has none
+// (Go issues write(2) even for zero bytes).
+func (g *guardConn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return g.Conn.Write(p)
 }
 
 func (g *guardConn) Read(p []byte) (n int, err error) {
@@ -119,6 +148,7 @@ func (g *guardConn) Read(p []byte) (n int, err error) {
 		if cap(g.scratch) < len(p) {
 			g.scratch = make([]byte, len(p))
 		}
+		g.whole, g.parsed = 0, 0
 		n, err := g.Conn.Read(g.scratch[:len(p)])
 		if n > 0 {
 			g.take(g.scratch[:n])
@@ -191,6 +221,29 @@ func (g *guardConn) consume(n int) {
 	}
 }
 
+// headerCR notes a '\r' in a header line: redcon takes one, right before
+// the '\n'.
+func (g *guardConn) headerCR() {
+	g.clean = g.clean && !g.cr
+	g.cr = true
+}
+
+// bulkEndsCRLF reports whether the bytes of piece that fall on a bulk's
+// closing CRLF are '\r' and '\n'; piece starts where left bytes of the bulk
+// (its CRLF included) remain.
+func bulkEndsCRLF(piece []byte, left int64) bool {
+	for k := max(left-2, 0); k < int64(len(piece)); k++ {
+		want := byte('\n')
+		if left-k == 2 {
+			want = '\r'
+		}
+		if piece[k] != want {
+			return false
+		}
+	}
+	return true
+}
+
 // scan advances the state machine over b, which starts at offset start
 // of held. It returns the offset just after the last command that ends in
 // b (-1 if none does) and, on a limit violation, Redis's error text
@@ -204,6 +257,7 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 		case gsStart:
 			if c == '*' {
 				g.st, g.num, g.digits, g.neg, g.hdrAt = gsMultiHdr, 0, 0, false, start+i
+				g.clean, g.cr = true, false
 			} else {
 				g.st, g.inline = gsInline, 1
 				if c == '\n' {
@@ -216,13 +270,16 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 			case c >= '0' && c <= '9':
 				g.num = g.num*10 + int64(c-'0')
 				g.digits++
+				g.clean = g.clean && !g.cr
 				if g.digits > maxHeaderBytes || g.num > maxMultibulk {
 					return boundary, ErrProtoMultibulkLen
 				}
 			case c == '-' && g.digits == 0 && !g.neg:
 				g.neg = true
 			case c == '\r':
+				g.headerCR()
 			case c == '\n':
+				g.clean = g.clean && g.cr
 				if g.num == 0 || g.neg { // Redis skips an empty multibulk
 					if g.digits == 0 {
 						g.st = gsPass // "*\r\n": redcon's error
@@ -242,17 +299,20 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 				g.st = gsPass
 				return boundary, ""
 			}
-			g.st, g.num, g.digits = gsBulkHdr, 0, 0
+			g.st, g.num, g.digits, g.cr = gsBulkHdr, 0, 0, false
 		case gsBulkHdr:
 			switch {
 			case c >= '0' && c <= '9':
 				g.num = g.num*10 + int64(c-'0')
 				g.digits++
+				g.clean = g.clean && !g.cr
 				if g.digits > maxHeaderBytes || g.num > g.maxBulk {
 					return boundary, ErrProtoBulkLen
 				}
 			case c == '\r':
+				g.headerCR()
 			case c == '\n':
+				g.clean = g.clean && g.cr && g.digits > 0
 				g.left, g.st = g.num+2, gsPayload
 			default:
 				g.st, g.badBig, g.inline = gsBadHdr, ErrProtoBulkBig, g.digits+1
@@ -262,11 +322,17 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 			if skip > g.left {
 				skip = g.left
 			}
+			if g.clean && g.left-skip < 2 {
+				g.clean = bulkEndsCRLF(b[i:i+int(skip)], g.left)
+			}
 			g.left -= skip
 			i += int(skip) - 1
 			if g.left == 0 {
 				g.args--
 				if g.args == 0 {
+					if g.clean {
+						g.whole++
+					}
 					g.st = gsStart
 					boundary = i + 1
 				} else {

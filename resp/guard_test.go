@@ -3,11 +3,15 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/redcon"
 )
 
 // feedGuard writes chunks into one end of a pipe and reads through a
@@ -138,5 +142,103 @@ func TestGuard_Read_EndlessInline_FailsWithoutPanic(t *testing.T) {
 			t.Fatalf("%q: err = %v, want the protocol limit", lead, err)
 		}
 		a.Close()
+	}
+}
+
+// moreRead must only ever claim a whole command that redcon's reader
+// (over the guard, as the server builds it) then returns without another
+// socket read: a wrong claim would hold a pipeline's answers back while
+// the server waits for input the client will not send until it has them.
+// The client here sends a pipeline only after the server has read every
+// command of the one before (as redis-benchmark does, waiting for replies).
+func TestGuard_MoreRead_OnlyClaimsWhatRedconReturns(t *testing.T) {
+	cmd := func(name, v string) string {
+		return fmt.Sprintf("*3\r\n$%d\r\n%s\r\n$6\r\nmylist\r\n$%d\r\n%s\r\n", len(name), name, len(v), v)
+	}
+	val := strings.Repeat("x", 100)
+	cases := map[string]struct {
+		pipeline  []string
+		mustClaim bool // some pipeline must be split with a whole command left over
+	}{
+		// redis-benchmark -P 16 -d 100: 2.2 KB pipelines split by redcon's 4 KiB buffer.
+		"benchmark pipelines": {slices.Repeat([]string{cmd("LPUSH", val)}, 16), true},
+		"inline commands":     {slices.Repeat([]string{"PING\r\n"}, 400), false}, // never counted
+		"mixed": {slices.Repeat([]string{"PING\r\n", cmd("RPUSH", val), "*0\r\n",
+			cmd("LPUSH", strings.Repeat("y", 3000))}, 5), false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			a, b := net.Pipe()
+			defer a.Close()
+			g := &guardConn{Conn: b, maxBulk: 1 << 20}
+			perPipeline := 0
+			for _, c := range tc.pipeline {
+				if c != "*0\r\n" { // an empty multibulk is no command
+					perPipeline++
+				}
+			}
+			const pipelines = 8
+			next := make(chan struct{}, 1)
+			next <- struct{}{}
+			go func() {
+				for range pipelines {
+					<-next
+					a.Write([]byte(strings.Join(tc.pipeline, "")))
+				}
+			}()
+			rd := redcon.NewReader(g)
+			got, claimed := 0, false
+			for got < pipelines*perPipeline {
+				b.SetReadDeadline(time.Now().Add(2 * time.Second))
+				cmds, err := rd.ReadCommands()
+				if err != nil {
+					t.Fatalf("after %d commands: %v", got, err)
+				}
+				got += len(cmds)
+				g.parsed += len(cmds)
+				if got%perPipeline == 0 {
+					next <- struct{}{} // the client gets its answers and sends more
+				}
+				if g.moreRead() {
+					claimed = true
+					if got%perPipeline == 0 {
+						t.Fatalf("after %d commands (a whole pipeline) moreRead claims more", got)
+					}
+				}
+			}
+			if tc.mustClaim && !claimed {
+				t.Fatal("moreRead never saw the rest of a split pipeline")
+			}
+		})
+	}
+}
+
+// A multibulk command is counted as whole only in the exact form redcon
+// accepts: anything else is left for redcon to judge, uncounted.
+func TestGuard_WholeCount_OnlyStrictForm(t *testing.T) {
+	for in, want := range map[string]int{
+		"*1\r\n$4\r\nPING\r\n":                1,
+		"*2\r\n$4\r\nECHO\r\n$0\r\n\r\n":      1,
+		"*1\r\r\n$4\r\nPING\r\n":              0, // two '\r' in a header
+		"*1\n$4\r\nPING\r\n":                  0, // no '\r'
+		"*1\r\n$4\n\r\nPING\r\n":              0,
+		"*1\r\n$\r\n\r\n":                     0, // no length digits
+		"*1\r\n$4\r\nPINGxx":                  0, // payload not closed by CRLF
+		"*1\r\n$4\r\nPING\n\r":                0,
+		"*0\r\n*1\r\n$4\r\nPING\r\n":          1, // the empty multibulk is dropped
+		"PING\r\n*1\r\n$4\r\nPING\r\n":        1, // inline commands are not counted
+		"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPIN": 1, // the second is not complete yet
+	} {
+		g := &guardConn{maxBulk: 1 << 20}
+		// Byte by byte and in one piece: the count must not depend on chunking.
+		for _, step := range []int{1, len(in)} {
+			*g = guardConn{maxBulk: 1 << 20}
+			for i := 0; i < len(in); i += step {
+				g.take([]byte(in[i:min(i+step, len(in))]))
+			}
+			if g.whole != want {
+				t.Errorf("%q in pieces of %d: %d whole commands, want %d", in, step, g.whole, want)
+			}
+		}
 	}
 }
