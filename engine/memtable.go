@@ -134,6 +134,7 @@ type memtable struct {
 	// once).
 	frozenAt time.Time
 	stamp    uint64 // batch number set stamps on new items (committer only)
+	arena    memArena
 	// undo records what the running batch's sets replaced, so a batch
 	// whose log write failed can be taken back out of the tree (committer
 	// only; cleared at the start of each batch).

@@ -268,13 +268,15 @@ func (tx *Tx) put(b bucketID, k, v []byte) {
 	if b == bMeta && tx.rewritePending(k, v) {
 		return
 	}
-	// One allocation holds the tree key and a copy of the value (v stays
-	// the caller's); the value part is non-nil even when empty.
-	buf := make([]byte, 1+len(k)+len(v))
+	// One piece of the memtable's arena holds the tree key and a copy of
+	// the value (v stays the caller's); the value part is non-nil even
+	// when empty.
+	buf := tx.memt.arena.alloc(1 + len(k) + len(v))
 	buf[0] = byte(b)
 	copy(buf[1:], k)
 	copy(buf[1+len(k):], v)
-	it := &memItem{key: buf[: 1+len(k) : 1+len(k)], val: buf[1+len(k):]}
+	it := tx.memt.arena.item()
+	it.key, it.val = buf[:1+len(k):1+len(k)], buf[1+len(k):]
 	tx.forget(b, k)
 	if b == bMeta {
 		if p := tx.pendMeta; p != nil && !bytes.Equal(p.key[1:], k) {
@@ -323,7 +325,9 @@ func (tx *Tx) del(b bucketID, k []byte) {
 	if p := tx.pendMeta; p != nil && b == bMeta && bytes.Equal(p.key[1:], k) {
 		tx.pendMeta = nil // the tombstone supersedes it
 	}
-	tx.memt.set(&memItem{key: memKey(make([]byte, 0, len(k)+1), b, k), del: true})
+	it := tx.memt.arena.item()
+	it.key, it.del = memKey(tx.memt.arena.alloc(len(k) + 1)[:0], b, k), true
+	tx.memt.set(it)
 	tx.wbuf = appendOp(tx.wbuf, opDel, b, k, nil)
 	tx.forget(b, k)
 }
