@@ -513,8 +513,10 @@ func (db *DB) commit(batch []*request) {
 	}
 	// Rotate when the memtable is full, or when the log segment is: writes
 	// that replace keys already in the memtable grow the log but not the
-	// memtable, and recovery after a crash replays the whole log.
-	if err == nil && (db.active.bytes >= db.overlayLimit || db.wal.bytes() >= walRotateFactor*db.overlayLimit) {
+	// memtable, and recovery after a crash replays the whole log. Those
+	// writes grow the memtable's arena too, by more than the log.
+	if err == nil && (db.active.bytes >= db.overlayLimit || db.wal.bytes() >= walRotateFactor*db.overlayLimit ||
+		db.active.arena.used >= walRotateFactor*db.overlayLimit) {
 		db.rotate()
 	}
 }

@@ -349,6 +349,27 @@ func TestOverlay_LogRotatesOnRewritesOfSameKey(t *testing.T) {
 	}
 }
 
+// Rewrites of one key with a tiny value grow the memtable's arena faster
+// than the log (an item per write, ~100 bytes, against a ~30-byte log
+// record): the arena too must rotate the memtable, bounding the memory
+// replaced items hold.
+func TestOverlay_ArenaRotatesOnRewritesOfSameKey(t *testing.T) {
+	const overlay = 64 << 10
+	db := openSmall(t, t.TempDir(), FsyncNo, overlay)
+	defer db.Close()
+	peak := int64(0)
+	for i := 0; i < 20000; i++ {
+		setStr(t, db, 0, "n", fmt.Sprint(i%10), 0)
+		db.Update(func(tx *Tx) error { // on the committer: no race on the memtable
+			peak = max(peak, tx.memt.arena.used)
+			return nil
+		})
+	}
+	if limit := int64(walRotateFactor*overlay + arenaBytes + 2*arenaItems*100); peak > limit {
+		t.Fatalf("the arena reached %d bytes rewriting one key (limit %d)", peak, limit)
+	}
+}
+
 // TestOverlay_Crash_ReplayedLogFlushesInBackground crashes, reopens (the
 // log is replayed into a frozen memtable, not into bbolt), crashes again at
 // once, and checks both crashes lost nothing and that the old segments go
