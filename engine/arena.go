@@ -13,7 +13,10 @@ import "unsafe"
 type memArena struct {
 	items []memItem // the current block; len is what is handed out
 	bytes []byte
-	used  int64 // bytes of every block and large piece handed out
+	// used counts the bytes handed out (items and pieces), not the blocks
+	// they come from: a tiny overlay (a test's 4 KiB) must not rotate at
+	// every batch because one block outgrows it.
+	used int64
 }
 
 const (
@@ -25,8 +28,8 @@ const (
 func (a *memArena) item() *memItem {
 	if len(a.items) == cap(a.items) {
 		a.items = make([]memItem, 0, arenaItems)
-		a.used += arenaItems * int64(unsafe.Sizeof(memItem{}))
 	}
+	a.used += int64(unsafe.Sizeof(memItem{}))
 	a.items = a.items[:len(a.items)+1]
 	return &a.items[len(a.items)-1]
 }
@@ -34,13 +37,12 @@ func (a *memArena) item() *memItem {
 // alloc returns n bytes whose capacity ends at n (an append by the caller
 // cannot run into the next allocation). Large requests get their own.
 func (a *memArena) alloc(n int) []byte {
+	a.used += int64(n)
 	if n > arenaBytes/8 {
-		a.used += int64(n)
 		return make([]byte, n)
 	}
 	if cap(a.bytes)-len(a.bytes) < n {
 		a.bytes = make([]byte, 0, arenaBytes)
-		a.used += arenaBytes
 	}
 	l := len(a.bytes)
 	a.bytes = a.bytes[:l+n]

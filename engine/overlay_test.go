@@ -365,7 +365,7 @@ func TestOverlay_ArenaRotatesOnRewritesOfSameKey(t *testing.T) {
 			return nil
 		})
 	}
-	if limit := int64(walRotateFactor*overlay + arenaBytes + 2*arenaItems*100); peak > limit {
+	if limit := int64(walRotateFactor*overlay + 4096); peak > limit {
 		t.Fatalf("the arena reached %d bytes rewriting one key (limit %d)", peak, limit)
 	}
 }
