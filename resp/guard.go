@@ -92,6 +92,11 @@ type guardConn struct {
 	cr     bool // its current header line has had its '\r'
 	whole  int  // clean commands scanned to their end since the last socket read
 	parsed int  // commands the handler received since the last socket read
+	// dirty: since the last socket read the guard has seen input redcon
+	// may reject (an inline command, a header out of the strict form).
+	// redcon drops the whole commands it parsed with a bad one, so the
+	// handler must not hold back commands that could be followed by it.
+	dirty bool
 }
 
 // moreRead reports whether a whole command has arrived that redcon has not
@@ -104,8 +109,11 @@ type guardConn struct {
 // commands in redcon's strict form and leaves out anything else (an inline
 // command, input the guard passes through unread), so it never claims too
 // much; both counts restart at every socket read, which happens only once
-// redcon has returned every whole command read before it.
-func (g *guardConn) moreRead() bool { return g.whole > g.parsed }
+// redcon has returned every whole command read before it. It also answers
+// false once anything redcon might reject has been read (dirty): redcon
+// drops the commands it parsed together with a bad one, and commands held
+// back would then never run.
+func (g *guardConn) moreRead() bool { return !g.dirty && g.whole > g.parsed }
 
 // Write skips empty writes: redcon flushes after every batch of commands,
 // and a batch whose answers wait for the rest of its pipeline has none
@@ -148,7 +156,7 @@ func (g *guardConn) Read(p []byte) (n int, err error) {
 		if cap(g.scratch) < len(p) {
 			g.scratch = make([]byte, len(p))
 		}
-		g.whole, g.parsed = 0, 0
+		g.whole, g.parsed, g.dirty = 0, 0, false
 		n, err := g.Conn.Read(g.scratch[:len(p)])
 		if n > 0 {
 			g.take(g.scratch[:n])
@@ -259,7 +267,7 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 				g.st, g.num, g.digits, g.neg, g.hdrAt = gsMultiHdr, 0, 0, false, start+i
 				g.clean, g.cr = true, false
 			} else {
-				g.st, g.inline = gsInline, 1
+				g.st, g.inline, g.dirty = gsInline, 1, true
 				if c == '\n' {
 					g.st = gsStart
 					boundary = i + 1
@@ -282,7 +290,7 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 				g.clean = g.clean && g.cr
 				if g.num == 0 || g.neg { // Redis skips an empty multibulk
 					if g.digits == 0 {
-						g.st = gsPass // "*\r\n": redcon's error
+						g.st, g.dirty = gsPass, true // "*\r\n": redcon's error
 						return boundary, ""
 					}
 					g.drops = append(g.drops, g.hdrAt, start+i+1)
@@ -292,11 +300,11 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 					g.args, g.st = g.num, gsBulkStart
 				}
 			default:
-				g.st, g.badBig, g.inline = gsBadHdr, ErrProtoMultibulkBig, g.digits+1
+				g.st, g.badBig, g.inline, g.dirty = gsBadHdr, ErrProtoMultibulkBig, g.digits+1, true
 			}
 		case gsBulkStart:
 			if c != '$' {
-				g.st = gsPass
+				g.st, g.dirty = gsPass, true
 				return boundary, ""
 			}
 			g.st, g.num, g.digits, g.cr = gsBulkHdr, 0, 0, false
@@ -315,7 +323,7 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 				g.clean = g.clean && g.cr && g.digits > 0
 				g.left, g.st = g.num+2, gsPayload
 			default:
-				g.st, g.badBig, g.inline = gsBadHdr, ErrProtoBulkBig, g.digits+1
+				g.st, g.badBig, g.inline, g.dirty = gsBadHdr, ErrProtoBulkBig, g.digits+1, true
 			}
 		case gsPayload:
 			skip := int64(len(b) - i)
@@ -332,6 +340,8 @@ func (g *guardConn) scan(b []byte, start int) (int, string) {
 				if g.args == 0 {
 					if g.clean {
 						g.whole++
+					} else {
+						g.dirty = true
 					}
 					g.st = gsStart
 					boundary = i + 1

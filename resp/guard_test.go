@@ -213,6 +213,50 @@ func TestGuard_MoreRead_OnlyClaimsWhatRedconReturns(t *testing.T) {
 	}
 }
 
+// Whole commands followed, in what the guard has read, by input redcon
+// may reject must not be held back: redcon drops the commands it parsed
+// with a bad one, so held commands would never run.
+func TestGuard_MoreRead_NotBeforeInputRedconMayReject(t *testing.T) {
+	set := "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$100\r\n" + strings.Repeat("v", 100) + "\r\n"
+	for name, bad := range map[string]string{
+		"bad bulk end":     "*1\r\n$4\r\nPINGxx",
+		"unbalanced quote": "SET k \"v\r\n",
+		"stray header":     "*1\r\n%4\r\nPING\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, b := net.Pipe()
+			defer a.Close()
+			g := &guardConn{Conn: b, maxBulk: 1 << 20}
+			// A first pipeline of 2 KB leaves redcon 2 KB of buffer, then 20
+			// commands (2.6 KB) and the bad input arrive in one read.
+			go func() {
+				a.Write([]byte(strings.Repeat(set, 16)))
+				a.Write([]byte(strings.Repeat(set, 20) + bad))
+			}()
+			rd := redcon.NewReader(g)
+			got, split := 0, false
+			for got < 36 {
+				b.SetReadDeadline(time.Now().Add(2 * time.Second))
+				cmds, err := rd.ReadCommands()
+				if err != nil {
+					break // redcon met the bad input
+				}
+				got += len(cmds)
+				g.parsed += len(cmds)
+				if got > 16 && got < 36 {
+					split = true
+					if g.moreRead() {
+						t.Fatalf("after %d of 36 commands moreRead holds them back, with input redcon may reject read", got)
+					}
+				}
+			}
+			if !split {
+				t.Fatal("redcon's buffer did not split the second pipeline: the test no longer exercises the hold-back")
+			}
+		})
+	}
+}
+
 // A multibulk command is counted as whole only in the exact form redcon
 // accepts: anything else is left for redcon to judge, uncounted.
 func TestGuard_WholeCount_OnlyStrictForm(t *testing.T) {
