@@ -63,6 +63,12 @@ type blockState struct {
 	waiting  atomic.Int64
 	closing  chan struct{}
 	closed   bool
+	// busy counts the waiters that are woken (a wake-up to act on, or an
+	// attempt running); idle is closed while it is zero (awaitServed).
+	// wakes counts the wake-ups ever given.
+	busy  int
+	idle  chan struct{}
+	wakes atomic.Uint64
 }
 
 func newBlockState() *blockState {
@@ -70,6 +76,55 @@ func newBlockState() *blockState {
 		queues:   map[blockKey][]*waiter{},
 		byClient: map[int64]*waiter{},
 		closing:  make(chan struct{}),
+		idle:     closedChan(),
+	}
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// setWoken sets w.woken and keeps busy and idle in step (mu held).
+func (b *blockState) setWoken(w *waiter, on bool) {
+	if w.woken == on {
+		return
+	}
+	w.woken = on
+	if on {
+		if b.busy == 0 {
+			b.idle = make(chan struct{})
+		}
+		b.busy++
+		b.wakes.Add(1)
+		return
+	}
+	if b.busy--; b.busy == 0 {
+		close(b.idle)
+	}
+}
+
+// servedWait bounds how long a command that woke blocked clients waits
+// for them before its reply goes (awaitServed).
+const servedWait = 5 * time.Millisecond
+
+// awaitServed waits, at most servedWait, until no waiter is woken. A
+// command that woke blocked clients calls it before its reply is sent, so
+// that, as in Redis (which serves them before it writes the pusher's
+// reply), the client sees their pops done — a chain included: a served
+// BRPOPLPUSH that wakes another keeps its own wake-up until that one is
+// woken (Redis's TCL "Circular BRPOPLPUSH" reads the lists right after
+// its RPUSH).
+func (b *blockState) awaitServed() {
+	b.mu.Lock()
+	idle := b.idle
+	b.mu.Unlock()
+	t := time.NewTimer(servedWait)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
 	}
 }
 
@@ -182,7 +237,7 @@ func (b *blockState) wakeLocked(w *waiter) {
 	if w.woken {
 		return
 	}
-	w.woken = true
+	b.setWoken(w, true)
 	select {
 	case w.wake <- struct{}{}:
 	default:
@@ -250,6 +305,7 @@ func (b *blockState) unregister(w *waiter) {
 			b.wakeLocked(q[0])
 		}
 	}
+	b.setWoken(w, false) // after passing the wake-up on: busy stays above zero
 }
 
 // anyWoken reports whether a waiter of q other than except is being served
@@ -411,13 +467,13 @@ func block(c *Ctx, keys [][]byte, timeout time.Duration, try tryFunc, empty func
 			return err
 		}
 		b.mu.Lock()
-		w.woken = false
+		b.setWoken(w, false)
 		b.mu.Unlock()
 		for woken := false; !woken; {
 			select {
 			case <-w.wake:
 				b.mu.Lock()
-				w.woken = true // keeps later signals from waking the next waiter
+				b.setWoken(w, true) // keeps later signals from waking the next waiter
 				b.mu.Unlock()
 				if clientGone(c.C) {
 					return nil // a dead client must not consume anything

@@ -96,7 +96,11 @@ func (s *Server) handle(rc redcon.Conn, first redcon.Command) {
 	// LRANGEs of 100 values are 160 KB), then copied into redcon's.
 	out := replyBufs.Get().(*[]byte)
 	c.W.b = append((*out)[:0], bw.Buffer()...)
+	wakes := s.blocking().wakes.Load()
 	c.execPipeline(c.pipe)
+	if s.blocking().wakes.Load() != wakes {
+		s.blocking().awaitServed() // blocked clients it woke are served first
+	}
 	s.stats.NetOutput.Add(int64(c.W.Len()))
 	bw.SetBuffer(c.W.b)
 	if cap(c.W.b) <= maxPooledReply {

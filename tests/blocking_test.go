@@ -3,6 +3,7 @@ package tests
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -224,5 +225,45 @@ func TestBlocking_Shutdown_ReleasesBlockedClients(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("shutdown took %v", d)
+	}
+}
+
+// A push that wakes blocked clients is answered after they are served, a
+// chain of them included (Redis serves blocked clients before it writes
+// the pusher's reply): right after RPUSH list1 foo, with one client
+// blocked in BRPOPLPUSH list1 list2 and another in BRPOPLPUSH list2 list1,
+// foo is back in list1 (Redis's TCL "Circular BRPOPLPUSH").
+func TestBlocking_PushAnsweredAfterWokenClientsServed(t *testing.T) {
+	ctx := bctx(t)
+	a, b, c := blockingClient(t), blockingClient(t), blockingClient(t)
+	for round := range 20 {
+		c.Del(ctx, "circ1{t}", "circ2{t}")
+		moved := make(chan error, 2)
+		go func() { moved <- a.BRPopLPush(ctx, "circ1{t}", "circ2{t}", 5*time.Second).Err() }()
+		go func() { moved <- b.BRPopLPush(ctx, "circ2{t}", "circ1{t}", 5*time.Second).Err() }()
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			info, _ := c.Info(ctx, "clients").Result()
+			if strings.Contains(info, "blocked_clients:2") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the two clients never blocked")
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if err := c.RPush(ctx, "circ1{t}", "foo").Err(); err != nil {
+			t.Fatal(err)
+		}
+		l1, _ := c.LRange(ctx, "circ1{t}", 0, -1).Result()
+		l2, _ := c.LRange(ctx, "circ2{t}", 0, -1).Result()
+		if len(l1) != 1 || l1[0] != "foo" || len(l2) != 0 {
+			t.Fatalf("round %d: right after RPUSH list1 is %q and list2 %q, want [foo] and []", round, l1, l2)
+		}
+		for range 2 {
+			if err := <-moved; err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
