@@ -65,7 +65,8 @@ type blockState struct {
 	closed   bool
 	// busy counts the waiters that are woken (a wake-up to act on, or an
 	// attempt running); idle is closed while it is zero (awaitServed).
-	// wakes counts the wake-ups ever given.
+	// wakes counts the times a waiter became woken (a waiter acting on
+	// a second signal counts again).
 	busy  int
 	idle  chan struct{}
 	wakes atomic.Uint64

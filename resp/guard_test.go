@@ -273,10 +273,9 @@ func TestGuard_WholeCount_OnlyStrictForm(t *testing.T) {
 		"PING\r\n*1\r\n$4\r\nPING\r\n":        1, // inline commands are not counted
 		"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPIN": 1, // the second is not complete yet
 	} {
-		g := &guardConn{maxBulk: 1 << 20}
 		// Byte by byte and in one piece: the count must not depend on chunking.
 		for _, step := range []int{1, len(in)} {
-			*g = guardConn{maxBulk: 1 << 20}
+			g := &guardConn{maxBulk: 1 << 20}
 			for i := 0; i < len(in); i += step {
 				g.take([]byte(in[i:min(i+step, len(in))]))
 			}
